@@ -1,0 +1,277 @@
+"""SQLite backend: one database per data folder, WAL mode, numbered migrations, FTS5/BM25."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from contextlib import contextmanager
+
+from clos.errors import StoreError
+from clos.types import Answer, Chunk, Document, Hit
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every migration shipped in clos.store.migrations, in order."""
+    found = []
+    for entry in resources.files("clos.store.migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), name[:-4], entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [n for n, _, _ in found]
+    if len(numbers) != len(set(numbers)):
+        raise StoreError("Deux migrations portent le même numéro.")
+    return found
+
+
+class SQLiteStore:
+    """The embedded store. Opens lazily, one connection per thread (SQLite's rule)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+
+    # ------------------------------------------------------------ connection
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate(conn)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(
+                f"Impossible d'ouvrir la base de données « {self.path} » : {exc}", detail=repr(exc)
+            ) from exc
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT,"
+            " applied_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
+        )
+        done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
+        for number, name, sql in migrations():
+            if number in done:
+                continue
+            with conn:  # each migration is atomic
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, name)
+                )
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT MAX(number) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self.conn as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ----------------------------------------------------------- collections
+    def collection_id(self, name: str, *, create: bool = True) -> int | None:
+        row = self.conn.execute("SELECT id FROM collections WHERE name = ?", (name,)).fetchone()
+        if row:
+            return int(row[0])
+        if not create:
+            return None
+        with self.transaction() as conn:
+            cur = conn.execute("INSERT INTO collections (name) VALUES (?)", (name,))
+        return int(cur.lastrowid)
+
+    def collections(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT c.name, COUNT(d.id) AS documents, c.created_at FROM collections c"
+            " LEFT JOIN documents d ON d.collection_id = c.id GROUP BY c.id ORDER BY c.name"
+        )
+        return [dict(r) for r in rows]
+
+    # ------------------------------------------------------------- documents
+    def document_hashes(self, collection_id: int) -> dict[str, tuple[int, str]]:
+        rows = self.conn.execute(
+            "SELECT path, id, content_hash FROM documents WHERE collection_id = ?", (collection_id,)
+        )
+        return {r["path"]: (r["id"], r["content_hash"]) for r in rows}
+
+    def replace_document(
+        self, collection_id: int, doc: Document, chunks: list[Chunk],
+        index_terms: list[tuple[str, str]], size: int,
+    ) -> int:
+        """Insert or replace one document with its chunks and their analysed index terms."""
+        with self.transaction() as conn:
+            old = conn.execute(
+                "SELECT id FROM documents WHERE collection_id = ? AND path = ?",
+                (collection_id, doc.path),
+            ).fetchone()
+            if old:
+                self._delete(conn, [old[0]])
+            cur = conn.execute(
+                "INSERT INTO documents (collection_id, path, title, format, content_hash, size,"
+                " mtime, pages, doc_date, metadata) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (collection_id, doc.path, doc.title, doc.format, doc.content_hash, size,
+                 doc.mtime, doc.pages, doc.doc_date, json.dumps(doc.metadata, default=str)),
+            )
+            doc_id = int(cur.lastrowid)
+            for chunk, (body, meta) in zip(chunks, index_terms):
+                cur = conn.execute(
+                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (doc_id, chunk.ordinal, chunk.text, chunk.page,
+                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens),
+                )
+                chunk.id, chunk.document_id = int(cur.lastrowid), doc_id
+                conn.execute(
+                    "INSERT INTO chunks_fts (rowid, body, meta) VALUES (?,?,?)",
+                    (chunk.id, body, meta),
+                )
+        return doc_id
+
+    def delete_documents(self, document_ids: Iterable[int]) -> int:
+        ids = list(document_ids)
+        with self.transaction() as conn:
+            self._delete(conn, ids)
+        return len(ids)
+
+    @staticmethod
+    def _delete(conn: sqlite3.Connection, ids: list[int]) -> None:
+        for doc_id in ids:
+            conn.execute(
+                "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)",
+                (doc_id,),
+            )
+            conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    # ------------------------------------------------------------- retrieval
+    def search(self, collection_id: int, match: str, limit: int) -> list[Hit]:
+        """BM25 over the analysed body (weight 1) and title/headings (weight 0.5)."""
+        sql = (
+            "SELECT c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
+            " d.doc_date, d.mtime, bm25(chunks_fts, 1.0, 0.5) AS rank"
+            " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
+            " JOIN documents d ON d.id = c.document_id"
+            " WHERE chunks_fts MATCH ? AND d.collection_id = ? ORDER BY rank LIMIT ?"
+        )
+        try:
+            rows = self.conn.execute(sql, (match, collection_id, limit)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"La recherche a échoué : {exc}", detail=match) from exc
+        return [
+            Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
+                page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
+                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
+                mtime=r["mtime"])
+            for r in rows
+        ]
+
+    def chunk_terms(self, chunk_id: int) -> tuple[str, str]:
+        row = self.conn.execute(
+            "SELECT body, meta FROM chunks_fts WHERE rowid = ?", (chunk_id,)
+        ).fetchone()
+        return (row[0], row[1]) if row else ("", "")
+
+    def chunk_count(self, collection_id: int | None = None) -> int:
+        if collection_id is None:
+            return int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        return int(self.conn.execute(
+            "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " WHERE d.collection_id = ?", (collection_id,)).fetchone()[0])
+
+    # ------------------------------------------------------------- journals
+    def log_answer(self, collection_id: int | None, answer: Answer) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO answers (collection_id, question, answer, refused, model,"
+                " prompt_tokens, completion_tokens, retrieval_s, ttft_s, total_s, citations,"
+                " unsupported) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (collection_id, answer.question, answer.answer, int(answer.refused), answer.model,
+                 answer.usage.prompt_tokens, answer.usage.completion_tokens,
+                 answer.timings.retrieval_s, answer.timings.ttft_s, answer.timings.total_s,
+                 json.dumps([asdict(c) for c in answer.citations], ensure_ascii=False),
+                 json.dumps(answer.unsupported)),
+            )
+        return int(cur.lastrowid)
+
+    def answers(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM answers ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    def start_run(self, collection_id: int) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute("INSERT INTO ingest_runs (collection_id) VALUES (?)", (collection_id,))
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, **counts: Any) -> None:
+        allowed = {"files_seen", "files_indexed", "files_skipped", "files_failed",
+                   "files_removed", "pages", "chunks", "duration_s"}
+        cols = [k for k in counts if k in allowed]
+        assignments = ", ".join(f"{c} = ?" for c in cols)
+        with self.transaction() as conn:
+            conn.execute(
+                f"UPDATE ingest_runs SET {assignments}{', ' if cols else ''}"
+                "finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+                [counts[c] for c in cols] + [run_id],
+            )
+
+    def log_ingest_error(self, run_id: int, path: str, reason: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO ingest_errors (run_id, path, reason) VALUES (?,?,?)",
+                (run_id, path, reason),
+            )
+
+    def stats(self) -> dict[str, Any]:
+        one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version(),
+            "collections": one("SELECT COUNT(*) FROM collections"),
+            "documents": one("SELECT COUNT(*) FROM documents"),
+            "chunks": one("SELECT COUNT(*) FROM chunks"),
+            "answers": one("SELECT COUNT(*) FROM answers"),
+            "size_bytes": sum(
+                p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists()
+            ),
+        }
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement handles quotes and triggers)."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buffer.strip():
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

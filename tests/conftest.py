@@ -1,0 +1,43 @@
+"""Shared fixtures. The network is blocked for the whole suite by pytest-socket (see pyproject):
+only loopback is allowed, so any test that reaches outside fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from clos.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CLOS_SHARED_DIR", ROOT.parent / "shared"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory, monkeypatch):
+    """Every test gets its own data folder; the model cache is shared across the run."""
+    data = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("CLOS_DATA_DIR", str(data))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    if "CLOS_CACHE_DIR" not in os.environ:
+        monkeypatch.setenv("CLOS_CACHE_DIR", str(Path.home() / ".cache" / "clos"))
+    yield data
+
+
+@pytest.fixture
+def settings(_isolated_dirs) -> Settings:
+    return Settings.load()
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not (SHARED / "corpus").is_dir():
+        pytest.skip(f"Le dossier partagé {SHARED} est absent (CLOS_SHARED_DIR) : test ignoré.")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def corpus(shared) -> Path:
+    return shared / "corpus"
