@@ -20,6 +20,8 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     data = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("CLOS_DATA_DIR", str(data))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # Everything that generates in the suite uses the small real model.
+    monkeypatch.setenv("CLOS_MODEL", os.environ.get("CLOS_TEST_MODEL", "gemma3-270m"))
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     if "CLOS_CACHE_DIR" not in os.environ:
         monkeypatch.setenv("CLOS_CACHE_DIR", str(Path.home() / ".cache" / "clos"))

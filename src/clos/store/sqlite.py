@@ -190,6 +190,16 @@ class SQLiteStore:
             for r in rows
         ]
 
+    def term_document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many chunks hold each analysed term (FTS5 vocabulary, all collections)."""
+        if not terms:
+            return {}
+        marks = ",".join("?" * len(terms))
+        rows = self.conn.execute(
+            f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(terms)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
     def chunk_terms(self, chunk_id: int) -> tuple[str, str]:
         row = self.conn.execute(
             "SELECT body, meta FROM chunks_fts WHERE rowid = ?", (chunk_id,)

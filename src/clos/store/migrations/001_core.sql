@@ -34,7 +34,8 @@ CREATE INDEX chunks_document ON chunks (document_id);
 
 -- Terms are analysed in Python (French stemming) before they reach FTS5, identically for
 -- documents and queries; FTS5 only splits on spaces and ranks with BM25.
-CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, meta, tokenize = 'unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (body, meta, tokenize = "unicode61 remove_diacritics 0 tokenchars '_'");
+CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab (chunks_fts, 'row');
 
 CREATE TABLE ingest_runs (
     id INTEGER PRIMARY KEY,

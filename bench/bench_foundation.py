@@ -1,0 +1,152 @@
+"""Foundation bench: ingestion speed vs raw PyMuPDF, retrieval latency on the whole shared corpus,
+time to first token vs bare llama.cpp on the same prompt."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, ROOT, SHARED, percentile, table, write  # noqa: E402
+
+from clos.answer.prompts import build_prompt, select_excerpts  # noqa: E402
+from clos.pipeline import Clos  # noqa: E402
+from clos.settings import Settings  # noqa: E402
+
+
+def bench_ingestion(pdf_dir: Path) -> dict:
+    import pymupdf
+
+    pdfs = sorted(pdf_dir.glob("*.pdf"))
+    start = time.perf_counter()
+    pages = 0
+    for pdf in pdfs:
+        with pymupdf.open(pdf) as doc:
+            for page in doc:
+                page.get_text()
+                pages += 1
+    raw_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        with Clos(Settings.load(flags={"data_dir": tmp})) as clos:
+            start = time.perf_counter()
+            report = clos.ingest([pdf_dir], collection="bench")
+            clos_s = time.perf_counter() - start
+            start = time.perf_counter()
+            again = clos.ingest([pdf_dir], collection="bench")
+            skip_s = time.perf_counter() - start
+    return {"files": len(pdfs), "pages": pages, "raw_pymupdf_s": raw_s, "clos_ingest_s": clos_s,
+            "raw_pages_per_s": pages / raw_s, "clos_pages_per_s": pages / clos_s,
+            "ratio_clos_over_raw": clos_s / raw_s, "second_run_s": skip_s,
+            "second_run_skipped": again.skipped, "indexed": report.indexed,
+            "failed": report.failed}
+
+
+def bench_retrieval(data_dir: Path, questions: list[str]) -> dict:
+    settings = Settings.load(flags={"data_dir": str(data_dir)})
+    with Clos(settings) as clos:
+        start = time.perf_counter()
+        report = clos.ingest([SHARED / "corpus"], collection="corpus")
+        ingest_s = time.perf_counter() - start
+        chunks = clos.store.chunk_count()
+        for q in questions[:20]:  # warm the page cache and the stemmer cache
+            clos.retrieve(q, collection="corpus")
+        lat = []
+        for q in questions:
+            t = time.perf_counter()
+            clos.retrieve(q, collection="corpus")
+            lat.append(time.perf_counter() - t)
+    return {"files_indexed_this_run": report.indexed, "files_skipped": report.skipped,
+            "files_failed": report.failed, "errors": report.errors[:50],
+            "ingest_s": ingest_s, "chunks": chunks, "queries": len(questions),
+            "p50_ms": percentile(lat, 0.5) * 1000, "p95_ms": percentile(lat, 0.95) * 1000}
+
+
+def bench_ttft(data_dir: Path, model: str, question: str, repeats: int) -> dict:
+    """Clos's time to first token (retrieval + prompt + generation) vs bare llama.cpp fed the
+    same prompt text, both with the model already loaded; cold = KV cache reset before each."""
+    from llama_cpp import Llama
+
+    settings = Settings.load(flags={"data_dir": str(data_dir), "model": model})
+    with Clos(settings) as clos:
+        clos.ask(question, collection="corpus", meter=False, log=False)  # load the model
+        from clos.llm import load_llm
+
+        llm = load_llm(settings)
+        hits = clos.retriever.search(clos.store.collection_id("corpus"), question,
+                                     settings.candidates)
+        excerpts = select_excerpts(hits, budget=settings.context_token_budget, k=settings.top_k)
+        prompt = llm.render(build_prompt(question, excerpts, today=date.today(),
+                                         template=llm.spec.template))
+        clos_cold, clos_warm, bare_cold = [], [], []
+        bare = Llama(model_path=str(llm.path), n_ctx=settings.n_ctx, n_threads=settings.threads,
+                     n_threads_batch=settings.threads, verbose=False)
+        for _ in range(repeats):
+            llm.llm.reset()
+            clos_cold.append(clos.ask(question, collection="corpus", meter=False,
+                                      log=False).timings.ttft_s)
+            clos_warm.append(clos.ask(question, collection="corpus", meter=False,
+                                      log=False).timings.ttft_s)
+            bare.reset()
+            start = time.perf_counter()
+            for _event in bare.create_completion(prompt, max_tokens=1, stream=True):
+                break
+            bare_cold.append(time.perf_counter() - start)
+        prompt_tokens = len(bare.tokenize(prompt.encode("utf-8")))
+        bare.close()
+    med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
+    return {"model": model, "prompt_tokens": prompt_tokens, "repeats": repeats,
+            "clos_cold_ttft_s": med(clos_cold), "clos_warm_ttft_s": med(clos_warm),
+            "bare_llamacpp_ttft_s": med(bare_cold),
+            "ratio_cold": med(clos_cold) / med(bare_cold),
+            "ratio_warm": med(clos_warm) / med(bare_cold)}
+
+
+def piaf_questions(n: int) -> list[str]:
+    data = json.loads((SHARED / "eval" / "piaf-v1.0.json").read_text())
+    qs = [qa["question"] for art in data["data"] for p in art["paragraphs"] for qa in p["qas"]]
+    return qs[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--data-dir", default=str(ROOT / "data" / "bench-corpus"),
+                        help="index of the whole corpus, kept between runs (incremental)")
+    args = parser.parse_args()
+    if not (SHARED / "corpus").is_dir():
+        sys.exit(f"Dossier partagé absent : {SHARED}")
+    out: dict = {}
+    ing = bench_ingestion(SHARED / "corpus" / "deliberations-montpellier" / "pdf")
+    out["ingestion"] = ing
+    table("Ingestion — 123 délibérations PDF", ["mesure", "valeur"], [
+        ["pages", ing["pages"]], ["PyMuPDF brut (pages/s)", ing["raw_pages_per_s"]],
+        ["clos ingest (pages/s)", ing["clos_pages_per_s"]],
+        ["ratio temps clos / brut", ing["ratio_clos_over_raw"]],
+        ["2e passage (s, tout ignoré)", ing["second_run_s"]]])
+    ret = bench_retrieval(Path(args.data_dir), piaf_questions(200 if args.quick else 1000))
+    out["retrieval"] = ret
+    table("Recherche — tout ../shared/corpus", ["mesure", "valeur"], [
+        ["extraits indexés", ret["chunks"]], ["requêtes", ret["queries"]],
+        ["p50 (ms)", ret["p50_ms"]], ["p95 (ms)", ret["p95_ms"]],
+        ["indexation ce passage (s)", ret["ingest_s"]], ["fichiers en erreur", ret["files_failed"]]])
+    q = "Quel est le montant forfaitaire remboursé par repas aux agents en déplacement ?"
+    rows = []
+    out["ttft"] = []
+    models = ["gemma3-270m"] if args.quick else ["gemma3-270m", "qwen2.5-1.5b-instruct"]
+    for model in models:
+        r = bench_ttft(Path(args.data_dir), model, q, 1 if args.quick else 3)
+        out["ttft"].append(r)
+        rows.append([model, r["prompt_tokens"], r["bare_llamacpp_ttft_s"], r["clos_cold_ttft_s"],
+                     r["ratio_cold"], r["clos_warm_ttft_s"], r["ratio_warm"]])
+    table("Temps jusqu'au premier jeton (s)", ["modèle", "jetons du prompt", "llama.cpp nu",
+          "Clos (cache vide)", "ratio", "Clos (préfixe en cache)", "ratio"], rows)
+    write("foundation", out)
+
+
+if __name__ == "__main__":
+    main()

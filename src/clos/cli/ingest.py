@@ -1,0 +1,69 @@
+"""`clos ingest`: index files with a progress bar and per-file French errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from clos.cli.common import DataDirOption, console, err_console, handle_errors, load_settings
+from clos.cli.messages import t
+
+
+class RichProgress:
+    """Files, pages and errors as they go."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = None
+        self.errors = 0
+
+    def start(self, total: int) -> None:
+        self.task = self.progress.add_task(t("ingest.progress"), total=total, pages=0, errors=0)
+
+    def advance(self, path: str, *, pages: int = 0, error: str | None = None) -> None:
+        if error:
+            self.errors += 1
+            self.progress.console.print(f"[red]✗ {path} : {error}[/]")
+        self.progress.update(self.task, advance=1, pages=pages, errors=self.errors)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def ingest(
+        paths: list[Path] = typer.Argument(..., help="Fichiers ou dossiers à indexer."),
+        collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Collection."),
+        sync: bool = typer.Option(False, "--sync", help="Retirer de l'index les fichiers disparus."),
+        as_json: bool = typer.Option(False, "--json", help="Résultat en JSON."),
+        data_dir: Optional[Path] = DataDirOption,
+    ) -> None:
+        """Indexer des documents (PDF, DOCX, ODT, tableurs, présentations, HTML, MD, TXT, EML)."""
+        from clos.pipeline import Clos
+
+        settings = load_settings(data_dir=data_dir)
+        with Clos(settings) as clos:
+            if as_json:
+                report = clos.ingest(paths, collection=collection, sync=sync)
+            else:
+                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("pages : {task.fields[pages]}"),
+                           TextColumn("erreurs : {task.fields[errors]}"), TimeElapsedColumn())
+                with Progress(*columns, console=err_console, transient=False) as progress:
+                    report = clos.ingest(paths, collection=collection, sync=sync,
+                                         progress=RichProgress(progress))
+        if as_json:
+            data = dict(vars(report))
+            data["errors"] = [{"path": p, "reason": r} for p, r in report.errors]
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        console.print(t("ingest.done", indexed=report.indexed, skipped=report.skipped,
+                        failed=report.failed, excluded=report.excluded, removed=report.removed,
+                        pages=report.pages, chunks=report.chunks, duration=report.duration_s))
+        if report.impact:
+            from clos.impact import Impact, impact_line
+
+            console.print(impact_line(Impact.from_dict(report.impact)), style="dim")

@@ -1,0 +1,50 @@
+"""Every string the CLI shows, French first, English available (CLOS_LANG=en)."""
+
+from __future__ import annotations
+
+import os
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "fr": {
+        "ingest.start": "Indexation de {n} fichier(s) dans la collection « {collection} »",
+        "ingest.done": ("{indexed} indexé(s), {skipped} inchangé(s), {failed} en erreur, "
+                        "{excluded} exclu(s), {removed} retiré(s) — {pages} page(s), "
+                        "{chunks} extrait(s) en {duration:.1f} s"),
+        "ingest.errors": "Fichiers non lus :",
+        "ingest.progress": "Fichiers",
+        "ask.sources": "Sources",
+        "ask.unsupported": "⚠ Phrase(s) non étayée(s) par les extraits : {which}",
+        "ask.refused_after": "(réponse du modèle retirée : elle n'est pas étayée par les documents)",
+        "ask.page": "page",
+        "models.title": "Modèles",
+        "models.name": "Nom", "models.size": "Taille", "models.status": "Somme de contrôle",
+        "models.where": "Emplacement", "models.desc": "Description",
+        "doctor.title": "État de Clos",
+        "doctor.ok": "prêt", "doctor.ko": "à faire",
+        "error": "Erreur : {message}",
+    },
+    "en": {
+        "ingest.start": "Indexing {n} file(s) into collection “{collection}”",
+        "ingest.done": ("{indexed} indexed, {skipped} unchanged, {failed} failed, {excluded} "
+                        "excluded, {removed} removed — {pages} page(s), {chunks} chunk(s) in "
+                        "{duration:.1f} s"),
+        "ingest.errors": "Files not read:",
+        "ingest.progress": "Files",
+        "ask.sources": "Sources",
+        "ask.unsupported": "⚠ Sentence(s) not supported by the excerpts: {which}",
+        "ask.refused_after": "(model answer withdrawn: not supported by the documents)",
+        "ask.page": "page",
+        "models.title": "Models",
+        "models.name": "Name", "models.size": "Size", "models.status": "Checksum",
+        "models.where": "Location", "models.desc": "Description",
+        "doctor.title": "Clos status",
+        "doctor.ok": "ready", "doctor.ko": "to do",
+        "error": "Error: {message}",
+    },
+}
+
+
+def t(key: str, **values: object) -> str:
+    lang = os.environ.get("CLOS_LANG", "fr")
+    table = MESSAGES.get(lang, MESSAGES["fr"])
+    return table.get(key, MESSAGES["fr"][key]).format(**values)

@@ -1,0 +1,40 @@
+"""Index an evaluation set in a temporary data folder through the real pipeline."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from clos.eval.datasets import EvalDocument, EvalSet
+from clos.settings import Settings
+from clos.types import Document, Section
+
+
+def as_document(evalset: EvalSet, doc: EvalDocument) -> Document:
+    """An evaluation context as a Document, as a text reader would have read it."""
+    return Document(path=f"{evalset.name}/{doc.id}", title=doc.title, format="txt",
+                    sections=[Section(text=doc.text)], content_hash=doc.id)
+
+
+@contextlib.contextmanager
+def temporary_clos(settings: Settings, data_dir: Path | None = None) -> Iterator["Clos"]:  # noqa: F821
+    """A Clos over a fresh data folder (removed afterwards unless ``data_dir`` is given)."""
+    from clos.pipeline import Clos
+
+    with contextlib.ExitStack() as stack:
+        folder = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clos-eval-")))
+        clos = stack.enter_context(Clos(settings.replace(data_dir=folder)))
+        yield clos
+
+
+def index_set(clos, evalset: EvalSet, collection: str,
+              documents: Iterable[EvalDocument] | None = None) -> dict[int, str]:
+    """Index the set's documents (or the given subset) in ``collection``: store id → eval doc id."""
+    cid = clos.store.collection_id(collection)
+    mapping: dict[int, str] = {}
+    for doc in documents if documents is not None else evalset.documents:
+        doc_id, _ = clos.index_document(cid, as_document(evalset, doc), size=len(doc.text))
+        mapping[doc_id] = doc.id
+    return mapping

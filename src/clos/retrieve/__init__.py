@@ -1,0 +1,6 @@
+"""Retrieval stage: the French analyzer and the retrievers."""
+
+from clos.retrieve.analyzer import analyze
+from clos.retrieve.lexical import LexicalRetriever, diversify
+
+__all__ = ["analyze", "LexicalRetriever", "diversify"]

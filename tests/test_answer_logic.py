@@ -1,0 +1,65 @@
+"""Pure logic of the answer stage: prompt assembly and citation verification (no model)."""
+
+from datetime import date
+
+from clos.answer.prompts import REFUSAL, SYSTEM_FR, build_prompt, select_excerpts
+from clos.answer.verify import is_refusal, split_sentences, support, verify
+from clos.types import Hit
+
+
+def hit(n, text, path="/docs/a.pdf", page=1, tokens=50, doc_date="2014-04-24"):
+    return Hit(chunk_id=n, document_id=n, path=path, title="Délibération", page=page,
+               heading_path=(), text=text, score=1.0, tokens=tokens, doc_date=doc_date)
+
+
+REPAS = hit(1, "Montant forfaitaire de 15,25€ par repas pour les agents en déplacement.", page=2)
+NUITEE = hit(2, "Remboursement des nuitées : 60€ pour la province et 70€ pour Paris.",
+             path="/docs/b.pdf", page=3)
+
+
+def test_prompt_carries_numbered_excerpts_date_and_rules():
+    p = build_prompt("Combien pour un repas ?", [REPAS, NUITEE], today=date(2026, 11, 28),
+                     template="chatml")
+    assert p.system == SYSTEM_FR and REFUSAL in p.system and "[1]" in p.system
+    assert "28 novembre 2026" in p.user
+    assert "[1] (a.pdf, page 2, daté du 2014-04-24)" in p.user
+    assert "[2] (b.pdf, page 3" in p.user and p.user.rstrip().endswith("Combien pour un repas ?")
+    base = build_prompt("Q ?", [REPAS], today=date(2026, 1, 1), template="completion")
+    assert base.completion.endswith("Question : Q ?\nRéponse :") and "[1]" in base.completion
+
+
+def test_excerpts_fit_the_budget_best_first():
+    hits = [hit(i, "x", tokens=300) for i in range(1, 6)]
+    chosen = select_excerpts(hits, budget=700, k=4)
+    assert [h.chunk_id for h in chosen] == [1, 2]
+    assert len(select_excerpts([hit(1, "x", tokens=5000)], budget=700, k=4)) == 1
+
+
+def test_supported_sentences_get_verified_citations():
+    v = verify("Le repas est remboursé 15,25€. Pour Paris, la nuitée est à 70€ [1].",
+               [REPAS, NUITEE])
+    assert not v.refused and v.unsupported == []
+    # The model's wrong [1] is replaced by the excerpt that really supports the sentence.
+    assert v.text == "Le repas est remboursé 15,25€ [1]. Pour Paris, la nuitée est à 70€ [2]."
+    assert [(c.n, c.source, c.page) for c in v.citations] == [(1, "/docs/a.pdf", 2),
+                                                             (2, "/docs/b.pdf", 3)]
+    assert "15,25€" in v.citations[0].quote
+
+
+def test_wrong_numbers_are_unsupported():
+    v = verify("Le repas est remboursé 25€. La nuitée à Paris coûte 70€.", [REPAS, NUITEE])
+    assert v.unsupported == [0] and not v.refused
+    assert support("Le repas est remboursé 25€.", REPAS.text) < 0.5
+
+
+def test_all_unsupported_or_model_refusal_becomes_the_refusal():
+    v = verify("Sydney est la capitale de l'Australie.", [REPAS, NUITEE])
+    assert v.refused and v.text == REFUSAL
+    assert verify("Les extraits ne contiennent pas cette information.", [REPAS]).refused
+    assert verify("", [REPAS]).refused
+    assert is_refusal("Je n’ai pas trouvé cette information dans les documents.")
+
+
+def test_sentence_split_keeps_numbers_together():
+    assert split_sentences("Le taux est de 12,5 %. Il s'applique en 2014. Fin") == [
+        "Le taux est de 12,5 %.", "Il s'applique en 2014.", "Fin"]

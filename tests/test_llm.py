@@ -1,0 +1,61 @@
+"""The embedded llama.cpp backend with the real gemma3-270m model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from clos.errors import GenerationError
+from clos.llm import load_llm, registry
+from clos.llm.llamacpp import LlamaCppLLM
+from clos.llm.protocol import Prompt
+
+pytestmark = pytest.mark.slow
+
+EXCERPT = ("[1] (deliberation.pdf, page 2)\nLe conseil municipal approuve l'attribution d'une "
+           "subvention de 5 000 euros à l'association Les Amis du Lez pour l'année 2014.")
+COMPLETION = ("Voici des extraits de documents, une question et la réponse tirée uniquement des "
+              f"extraits.\n\n{EXCERPT}\n\nQuestion : Quel est le montant de la subvention "
+              "accordée aux Amis du Lez ?\nRéponse :")
+
+
+def test_generates_streams_and_counts(settings):
+    llm = load_llm(settings, "gemma3-270m")
+    pieces: list[str] = []
+    gen = llm.generate(Prompt("", "", completion=COMPLETION), max_tokens=40, temperature=0.1,
+                       on_token=pieces.append)
+    assert "5 000" in gen.text or "5000" in gen.text
+    assert "".join(pieces) == gen.text and "\n\n" not in gen.text  # stop sequence honoured
+    assert gen.prompt_tokens == len(llm.llm.tokenize(COMPLETION.encode(), add_bos=True))
+    assert 0 < gen.completion_tokens <= 40 and 0 < gen.ttft_s <= gen.total_s
+    assert load_llm(settings, "gemma3-270m") is llm  # loaded once per process
+
+
+def test_prompt_too_long_is_a_clear_error(settings):
+    llm = load_llm(settings, "gemma3-270m")
+    with pytest.raises(GenerationError, match="trop longs"):
+        llm.generate(Prompt("", "", completion="mot " * 5000), max_tokens=10, temperature=0)
+
+
+def test_fixed_prefix_state_is_saved_and_reused_across_processes(settings, tmp_path):
+    spec = dataclasses.replace(registry.BUILTIN["gemma3-270m"], template="chatml")
+    path = registry.ensure(registry.BUILTIN["gemma3-270m"], settings.models_dir)
+    prompt = Prompt(system="Tu réponds en français à partir des extraits. " * 5,
+                    user=f"{EXCERPT}\n\nQuestion : Quel montant ?")
+    first = LlamaCppLLM(spec, path, n_ctx=1024, n_threads=2, seed=1, state_dir=tmp_path)
+    a = first.generate(prompt, max_tokens=8, temperature=0)
+    states = list(tmp_path.glob("*.state"))
+    assert len(states) == 1 and states[0].stat().st_size < 20_000_000
+    first.close()
+    # A new instance (as in a new process) restores the prefix instead of evaluating it.
+    second = LlamaCppLLM(spec, path, n_ctx=1024, n_threads=2, seed=1, state_dir=tmp_path)
+    prefix = second.llm.tokenize(second.prefix(prompt).encode(), add_bos=True, special=True)
+    second._restore_prefix(prompt)
+    assert second.llm.n_tokens == len(prefix)
+    assert list(second.llm.input_ids[: len(prefix)]) == prefix
+    b = second.generate(prompt, max_tokens=8, temperature=0)
+    assert a.text == b.text
+    states[0].write_bytes(b"corrupt")
+    third = LlamaCppLLM(spec, path, n_ctx=1024, n_threads=2, seed=1, state_dir=tmp_path)
+    assert third.generate(prompt, max_tokens=8, temperature=0).text == a.text
