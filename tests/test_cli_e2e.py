@@ -69,9 +69,10 @@ def test_ingest_ask_refuse_reingest_sync(docs):
     assert refusal["citations"] == []
 
     # Streaming terminal output: the answer, then "[n] file — page — quote".
-    code, out = run("ask", "Quel est le remboursement des nuitées à Paris ?",
-                    "--model", "gemma3-270m")
-    assert code == 0 and "Sources" in out and REPAS_PDF in out and "page 2" in out
+    code, out = run("ask", "Quel est le montant forfaitaire remboursé par repas aux agents "
+                    "en déplacement ?", "--model", "gemma3-270m")
+    assert code == 0 and "Sources" in out and "15,25" in out
+    assert f"{REPAS_PDF} — page 2 — «" in out and "Wh" in out
 
     again = ingest_json(str(docs))
     assert again["indexed"] == 0 and again["skipped"] == first["indexed"]

@@ -324,7 +324,9 @@ def test_ledger_rejects_unknown_kind_and_grouping(tmp_path, settings):
                       impact=_impact(settings, 0.1))
     with pytest.raises(ImpactError):
         ledger.summary(store, by="week")
-    assert ledger.summary(store)["totals"]["answers"] == 0  # empty ledger summarises cleanly
+    empty = ledger.summary(store)  # an empty ledger summarises and renders cleanly
+    assert empty["totals"]["answers"] == 0 and empty["groups"] == []
+    assert "Aucune mesure enregistrée." in report.html_report(empty)
 
 
 # -------------------------------------------------------------------------------------- reports

@@ -90,7 +90,8 @@ class Clos:
         with impact.measure() as run:
             for path in files:
                 report.files_seen += 1
-                error, pages = self._ingest_one(path, cid, known, governor, report), 0
+                error = self._ingest_one(path, cid, known, governor, report)
+                run.checkpoint()  # a RAPL counter may wrap more than once in a long run
                 if progress:
                     progress.advance(str(path), pages=report.pages, error=error)
             if sync:
@@ -184,18 +185,18 @@ class Clos:
             )
         with impact.measure(enabled=meter) as run:
             answer = self._answer(question, cid, model, on_token)
+        assessed = None
         if meter:
-            answer.impact = impact.assess(
+            assessed = impact.assess(
                 run.measurement, prompt_tokens=answer.usage.prompt_tokens,
-                completion_tokens=answer.usage.completion_tokens, settings=self.settings,
-            ).to_dict()
+                completion_tokens=answer.usage.completion_tokens, settings=self.settings)
+            answer.impact = assessed.to_dict()
         if log:
             answer.id = self.store.log_answer(cid, answer)
-            if meter:
+            if assessed is not None:
                 impact.ledger.record(
                     self.store, kind="answer", ref_id=answer.id, collection_id=cid,
-                    impact=impact.Impact.from_dict(answer.impact),
-                    prompt_tokens=answer.usage.prompt_tokens,
+                    impact=assessed, prompt_tokens=answer.usage.prompt_tokens,
                     completion_tokens=answer.usage.completion_tokens)
         return answer
 

@@ -12,6 +12,7 @@ import re
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Iterable
 
 from clos.govern.lexicon import ENGLISH_STOP, FRENCH_STOP, strip_accents
 from clos.govern.rules import parse_french_date
@@ -66,8 +67,11 @@ _DATE_IN_TEXT = re.compile(
 MIN_CHARS = 200
 
 
-def flag_document(doc: Document, *, today: date, max_age_years: int) -> list[Flag]:
-    """Flags of one document (without duplicates, which need the collection: see Governor)."""
+def flag_document(doc: Document, *, today: date, max_age_years: int,
+                  not_dates: Iterable[str] = ()) -> list[Flag]:
+    """Flags of one document (without duplicates, which need the collection: see Governor).
+
+    ``not_dates``: ISO dates that are not the document's own (birth dates found in it)."""
     text = doc.text
     zones = _marking_zones(doc, text)
     flags: list[Flag] = []
@@ -78,7 +82,7 @@ def flag_document(doc: Document, *, today: date, max_age_years: int) -> list[Fla
         or next((m for line in _short_lines(text) if (m := _CONFIDENTIAL_LINE.match(line))), None)
     if secret:
         flags.append(Flag("confidentiel", f"Mention « {secret.group().strip(' -–—:/')} » trouvée."))
-    flags.extend(_obsolete(doc, text, today, max_age_years))
+    flags.extend(_obsolete(doc, text, today, max_age_years, set(not_dates)))
     flags.extend(_quality(doc, text))
     language = _language(text)
     if language:
@@ -143,9 +147,10 @@ def office_markup(path: Path) -> tuple[bool, bool]:
     return False, False
 
 
-def document_date(doc: Document) -> date | None:
-    """The document's own date: the reader's, else one in the file name, else a dated header."""
-    if doc.doc_date:
+def document_date(doc: Document, not_dates: Iterable[str] = ()) -> date | None:
+    """The document's own date: the reader's, else one in the file name, else a dated header.
+    A reader may take a birth date for the document's date: ``not_dates`` are skipped."""
+    if doc.doc_date and doc.doc_date[:10] not in set(not_dates):
         try:
             return date.fromisoformat(doc.doc_date[:10])
         except ValueError:
@@ -160,11 +165,12 @@ def document_date(doc: Document) -> date | None:
     return parse_french_date(m.group(1)) if m else None
 
 
-def _obsolete(doc: Document, text: str, today: date, max_age_years: int) -> list[Flag]:
+def _obsolete(doc: Document, text: str, today: date, max_age_years: int,
+              not_dates: set[str]) -> list[Flag]:
     if _REPEALED.search(doc.title or "") or _REPEALED.search(text[:300]) \
             or len(text.strip()) < 300 and re.search(r"abrog[ée]", text, re.IGNORECASE):
         return [Flag("obsolete", "Le document est indiqué comme abrogé.")]
-    when = document_date(doc)
+    when = document_date(doc, not_dates)
     if when and max_age_years > 0:
         try:
             limit = today.replace(year=today.year - max_age_years)
@@ -189,7 +195,9 @@ def _quality(doc: Document, text: str) -> list[Flag]:
         flags.append(Flag("qualite", f"Texte vide ou très court ({len(stripped)} caractères)."))
     bad = len(_MOJIBAKE.findall(text))
     letters = sum(c.isalpha() for c in stripped)
-    if bad >= 3 and bad * 200 > max(len(stripped), 1) or stripped and letters < 0.4 * len(stripped.replace(" ", "")):
+    garbled = doc.metadata.get("mojibake") is True or bad >= 3 and bad * 200 > max(len(stripped), 1) \
+        or stripped and letters < 0.4 * len(stripped.replace(" ", ""))
+    if garbled:
         flags.append(Flag("qualite", "Encodage des caractères défectueux (texte illisible par endroits)."))
     return flags
 

@@ -3,9 +3,11 @@ a name, name particles, places named after people, and stop words for language d
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 
+@functools.lru_cache(maxsize=65536)  # called on every token: words repeat a lot
 def strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
@@ -43,19 +45,20 @@ quartiers zone association associations societe entreprise office syndicat feder
 union groupe groupement fondation institut agence etablissement chambre ordre
 janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
 lundi mardi mercredi jeudi vendredi samedi dimanche
-nord sud est ouest saint sainte saints haute haut bas basse grand grande petit petite nouveau
-nouvelle vieux vieille rue avenue boulevard place chemin route allee impasse quai cours
+nord sud est ouest saint sainte saints rue avenue boulevard place chemin route allee impasse quai cours
 montpellier paris lyon marseille toulouse bordeaux lille nantes strasbourg nice rennes herault
 occitanie languedoc roussillon gard aude
 present presents absents absent excuse excuses procuration pouvoir pouvoirs votants vote
 pour contre abstention abstentions unanimite adopte adoptee accuse reception ministere
 interieur acte certifie executoire envoi extrait registre convoque convoquee
 objet madame monsieur cher chere veuillez agreer salutations distinguees cordialement
+bonjour bonsoir salut merci bien amities
 candidat candidate beneficiaire demandeur demandeuse requerant requerante titulaire
 suppleant suppleante representant representante membre membres elu elus elue
 total montant euros taux prix lot lots marche marches offre offres note notes critere criteres
 ht ttc tva nb cf etc annexe pj ref page pages date signature signe signee fait
 protection donnees personnelles rgpd cnil dpo
+sas sasu sarl eurl sa sci scop snc gie ets cie
 """)
 
 # Words after which a name designates a place or an institution, not a person.
@@ -64,6 +67,8 @@ rue avenue av bd boulevard place allee allees impasse quai square chemin route c
 college lycee ecole groupe stade gymnase salle centre mediatheque bibliotheque theatre hopital
 fondation prix residence parc jardin pont piscine espace maison institut clinique cite
 quartier station arret tramway promenade esplanade parvis
+association societe entreprise club comite compagnie cabinet loi prix fondation
+saint sainte st ste foyer batiment
 """)
 
 FRENCH_STOP = _words("""

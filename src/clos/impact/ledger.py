@@ -49,7 +49,8 @@ def record(store: Any, *, kind: str, ref_id: int | None, collection_id: int | No
     columns = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     with store.transaction() as conn:
-        cur = conn.execute(f"INSERT INTO impacts ({columns}) VALUES ({marks})", list(values.values()))
+        cur = conn.execute(f"INSERT INTO impacts ({columns}) VALUES ({marks})",
+                           list(values.values()))
     return int(cur.lastrowid)
 
 

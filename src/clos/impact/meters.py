@@ -184,7 +184,8 @@ class NvmlMeter:
         try:
             return [int(self._nvml.nvmlDeviceGetTotalEnergyConsumption(h)) for h in self._handles]
         except Exception as exc:
-            raise ImpactError("Lecture de l'énergie GPU (NVML) impossible.", detail=repr(exc)) from exc
+            raise ImpactError("Lecture de l'énergie GPU (NVML) impossible.",
+                              detail=repr(exc)) from exc
 
     def start(self) -> dict[str, Any]:
         if not self.available():
@@ -337,7 +338,8 @@ class CpuTimeMeter:
     def checkpoint(self, state: dict[str, Any]) -> None:
         state["rss"].append(self._rss())
 
-    def stop(self, state: dict[str, Any] | None, *, wall_s: float, cpu_s: float) -> tuple[float, dict]:
+    def stop(self, state: dict[str, Any] | None, *, wall_s: float,
+             cpu_s: float) -> tuple[float, dict]:
         samples = (state or {}).get("rss", []) + [self._rss()]
         rss = sum(samples) / len(samples)  # memory often grows during a run: average what we saw
         p = self.power

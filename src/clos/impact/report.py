@@ -20,7 +20,8 @@ T = {
     "period_all": "Toutes les mesures enregistrées.",
     "period_since": "Mesures depuis le {since}.",
     "generated": "Rapport généré le {when}.",
-    "empty": "Aucune mesure enregistrée pour cette période.",
+    "empty": "Aucune mesure enregistrée.",
+    "empty_since": "Aucune mesure enregistrée depuis le {since}.",
     "totals": "Totaux",
     "answers": "Réponses",
     "ingest": "Ingestions (documents)",
@@ -96,6 +97,15 @@ def _key(by: str, value: Any) -> str:
     return str(value) if value not in (None, "") else T["none"]
 
 
+def _has_data(summary: dict[str, Any]) -> bool:
+    return bool(summary["totals"]["answers"] or summary["totals"]["ingest_runs"])
+
+
+def _empty(summary: dict[str, Any]) -> str:
+    since = summary.get("since")
+    return T["empty_since"].format(since=_day(since)) if since else T["empty"]
+
+
 def _model(summary: dict[str, Any]) -> str:
     return ", ".join(summary.get("cloud_models") or []) or "cloud"
 
@@ -111,9 +121,13 @@ def _rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         (T["primary"], f"{_n(t['primary_energy_wh'])} {T['unit_wh']}"),
         (T["answers_local"], f"{_n(t['answers_energy_wh'])} {T['unit_wh']} · "
                              f"{_n(t['answers_gco2e'])} {T['unit_g']}"),
-        (T["cloud_energy"].format(model=model), f"{_range(t['cloud_energy_wh'])} {T['unit_wh']}"),
-        (T["cloud_co2"].format(model=model), f"{_range(t['cloud_gco2e'])} {T['unit_g']}"),
     ]
+    if t["cloud_energy_wh"][1] > 0:
+        rows += [
+            (T["cloud_energy"].format(model=model),
+             f"{_range(t['cloud_energy_wh'])} {T['unit_wh']}"),
+            (T["cloud_co2"].format(model=model), f"{_range(t['cloud_gco2e'])} {T['unit_g']}"),
+        ]
     if t["answers_energy_wh"] > 0 and t["cloud_energy_wh"][1] > 0:
         low, high = (v / t["answers_energy_wh"] for v in t["cloud_energy_wh"])
         rows.append((T["ratio"], _ratio(low, high)))
@@ -127,9 +141,12 @@ def summary_table(summary: dict[str, Any]) -> Any:
     """A Rich renderable: the totals, then one row per group."""
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     period = (T["period_since"].format(since=_day(summary["since"])) if summary.get("since")
               else T["period_all"])
+    if not _has_data(summary):
+        return Text(_empty(summary))
     totals = Table(title=T["totals"], caption=period, show_header=False)
     totals.add_column(style="bold")
     totals.add_column(justify="right")
@@ -245,9 +262,8 @@ def html_report(summary: dict[str, Any], *, generated: datetime | None = None) -
         f"<h1>{e(T['title'])}</h1>",
         f"<p>{e(period)} {e(T['generated'].format(when=when))}</p>",
     ]
-    has_data = summary["totals"]["answers"] or summary["totals"]["ingest_runs"]
-    if not has_data:
-        parts.append(f"<p>{e(T['empty'])}</p>")
+    if not _has_data(summary):
+        parts.append(f"<p>{e(_empty(summary))}</p>")
     else:
         parts.append(f'<section aria-labelledby="totaux"><h2 id="totaux">{e(T["totals"])}</h2><dl>')
         parts += [f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in _rows(summary)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import zipfile
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Iterator, Mapping
@@ -48,6 +49,7 @@ _READERS = {
     "txt": ("clos.ingest.text", "read_txt"),
     "eml": ("clos.ingest.mail", "read_eml"),
 }
+_TABLE_FORMATS = {"csv", "xlsx", "ods"}
 _DATE_WINDOW = 2000  # a document states its own date near the top; later dates are about other things
 
 
@@ -130,10 +132,12 @@ def read_document(path: Path | str) -> Document:
     except IngestError:
         raise
     except ImportError as exc:
-        raise IngestError(path, f"bibliothèque manquante pour lire ce format ({exc.name}) : réinstallez Clos",
-                          detail=str(exc)) from exc
+        reason = f"bibliothèque manquante pour lire ce format ({exc.name}) : réinstallez Clos"
+        raise IngestError(path, reason, detail=str(exc)) from exc
     except PermissionError as exc:
         raise IngestError(path, "accès refusé (droits insuffisants)", detail=str(exc)) from exc
+    except zipfile.BadZipFile as exc:  # a damaged member found while reading, past the first checks
+        raise IngestError(path, f"fichier {fmt.upper()} corrompu (archive ZIP invalide)") from exc
     except MemoryError as exc:
         raise IngestError(path, "fichier trop volumineux pour la mémoire disponible") from exc
     except RecursionError as exc:
@@ -145,11 +149,18 @@ def read_document(path: Path | str) -> Document:
 
 
 def _finish(doc: Document, path: Path, fmt: str, mtime: float) -> Document:
-    """Facts every reader shares: path as given, mtime, the best date found, garbled text."""
+    """Facts every reader shares: path as given, mtime, a title, the best date found, garbled text."""
     from clos.ingest.text import looks_garbled
 
     doc.path, doc.format, doc.mtime = str(path), fmt, mtime
+    if doc.metadata.get("created") is None:
+        doc.metadata.pop("created", None)  # readers pass None when the file records no creation date
     doc.sections = [s for s in doc.sections if s.text.strip()]
+    doc.title = " ".join((doc.title or "").split())
+    if not doc.title:  # the reader found no title: the first heading, else the first line
+        headings = (s for s in doc.sections if s.kind == "heading")
+        first = next(headings, doc.sections[0] if doc.sections else None)
+        doc.title = first.text.strip().split("\n")[0][:150].strip() if first else path.stem
     sample, size = [], 0
     for section in doc.sections:
         sample.append(section.text)
@@ -160,7 +171,8 @@ def _finish(doc: Document, path: Path, fmt: str, mtime: float) -> Document:
     candidates = (
         ("filename", date_from_filename(path.name)),
         ("document", doc.doc_date),
-        ("text", find_french_date(text[:_DATE_WINDOW])),
+        # The first date in a spreadsheet is a data cell, not the date of the file.
+        ("text", None if fmt in _TABLE_FORMATS else find_french_date(text[:_DATE_WINDOW])),
         ("metadata", doc.metadata.get("created")),
     )
     source, doc.doc_date = next(((s, d) for s, d in candidates if d), (None, None))

@@ -40,11 +40,11 @@ def read_eml(path: Path) -> Document:
     data = path.read_bytes()
     if looks_binary(data):
         raise IngestError(path, "fichier binaire (ce n'est pas un message électronique)")
-    message: EmailMessage = email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[assignment]
+    message: EmailMessage = email.message_from_bytes(data, policy=email.policy.default)  # type: ignore
     if not any(message.get(name) for name, _ in _HEADERS):
         raise IngestError(path, "message électronique invalide (aucun en-tête De, À, Date ou Objet)")
     subject = _header(message, "Subject")
-    header_lines = [f"{label} : {_header(message, name)}" for name, label in _HEADERS if _header(message, name)]
+    header_lines = [f"{label} : {value}" for name, label in _HEADERS if (value := _header(message, name))]
     sections = [Section("\n".join(header_lines), None, (), "text")]
 
     body = message.get_body(preferencelist=("plain", "html"))
@@ -56,7 +56,8 @@ def read_eml(path: Path) -> Document:
             sections.extend(html_to_sections(content)[1])
         else:
             metadata["body_format"] = "plain"
-            sections.extend(Section(p, None, (), "text") for p in split_paragraphs(content.replace("\r\n", "\n")))
+            paragraphs = split_paragraphs(content.replace("\r\n", "\n"))
+            sections.extend(Section(p, None, (), "text") for p in paragraphs)
     for part in message.walk():
         if part is body or part.is_multipart():
             continue

@@ -16,12 +16,13 @@ from typing import Any, Iterable, Iterator
 
 from clos.errors import IngestError
 from clos.ingest.dates import iso_date
-from clos.ingest.text import read_text_file
+from clos.ingest.text import Outline, read_text_file
 from clos.types import Document, Section
 
 MAX_ROWS = 20_000  # per sheet or CSV file: past that a table is an export, not a document to read
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+_MARKUP_COMPATIBILITY = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _HEADING_STYLE = re.compile(r"^(?:heading|titre|title)\s*([1-9])$", re.IGNORECASE)
 _TITLE_STYLE = re.compile(r"^(?:title|titre)$", re.IGNORECASE)
 
@@ -93,16 +94,17 @@ def read_docx(path: Path) -> Document:
             name = style_names.get(ppr.pStyle.val, ppr.pStyle.val)
             if _TITLE_STYLE.match(name):
                 return 0
-            match = _HEADING_STYLE.match(name) or _HEADING_STYLE.match(re.sub(r"(\D)(\d)$", r"\1 \2", ppr.pStyle.val))
+            # French Word stores « Titre 1 » as style id « Titre1 »; accept both spellings.
+            spaced_id = re.sub(r"(\D)(\d)$", r"\1 \2", ppr.pStyle.val)
+            match = _HEADING_STYLE.match(name) or _HEADING_STYLE.match(spaced_id)
             if match:
                 return int(match.group(1))
         outline = ppr.find(qn("w:outlineLvl"))
-        if outline is not None and outline.get(qn("w:val"), "").isdigit() and int(outline.get(qn("w:val"))) < 9:
-            return int(outline.get(qn("w:val"))) + 1
-        return None
+        value = outline.get(qn("w:val"), "") if outline is not None else ""
+        return int(value) + 1 if value.isdigit() and int(value) < 9 else None
 
     sections: list[Section] = []
-    stack: list[tuple[int, str]] = []
+    outline = Outline()
     title_style = ""
 
     def walk(container: Any) -> None:
@@ -114,15 +116,11 @@ def read_docx(path: Path) -> Document:
                     continue
                 level = heading_level(child)
                 if level is None or len(text) > 300:
-                    sections.append(Section(text, None, tuple(t for _, t in stack), "text"))
+                    sections.append(Section(text, None, outline.path, "text"))
                     continue
                 text = _clean(text)
-                if level == 0:
-                    title_style = title_style or text
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                stack.append((level, text))
-                sections.append(Section(text, None, tuple(t for _, t in stack), "heading"))
+                title_style = title_style or (text if level == 0 else "")
+                sections.append(Section(text, None, outline.enter(level, text), "heading"))
             elif child.tag == tbl_tag:
                 rows = []
                 for tr in child.iter(tr_tag):
@@ -132,13 +130,16 @@ def read_docx(path: Path) -> Document:
                     if cells:
                         rows.append(cells)
                 if rows:
-                    sections.append(Section(_rows_text(rows), None, tuple(t for _, t in stack), "table"))
+                    sections.append(Section(_rows_text(rows), None, outline.path, "table"))
             elif child.tag == sdt_tag:
                 content = child.find(qn("w:sdtContent"))
                 if content is not None:
                     walk(content)
 
     body = document.element.body
+    # Text boxes are stored twice (drawing and VML fallback); reading both would double their text.
+    for fallback in list(body.iter(f"{{{_MARKUP_COMPATIBILITY}}}Fallback")):
+        fallback.getparent().remove(fallback)
     walk(body)
     changes = next(body.iter(qn("w:ins"), qn("w:del"), qn("w:moveFrom"), qn("w:moveTo")), None)
     comments = next(body.iter(qn("w:commentReference"), qn("w:commentRangeStart")), None)
@@ -152,17 +153,11 @@ def read_docx(path: Path) -> Document:
                 if text and text not in header_footer:
                     header_footer.append(text)
     core = document.core_properties
-    title = _clean(core.title or "") or title_style
-    if not title:
-        title = next((s.text for s in sections if s.kind == "heading"), "")
-    if not title and sections:
-        title = sections[0].text.split("\n")[0][:150]
-    metadata: dict[str, Any] = {"tracked_changes": changes is not None, "comments": comments is not None}
+    metadata: dict[str, Any] = {"tracked_changes": changes is not None, "comments": comments is not None,
+                                "created": iso_date(core.created)}
     if header_footer:
         metadata["header_footer"] = " / ".join(header_footer)[:500]
-    if iso_date(core.created):
-        metadata["created"] = iso_date(core.created)
-    return Document(str(path), title or path.stem, "docx", sections, metadata=metadata)
+    return Document(str(path), core.title or title_style, "docx", sections, metadata=metadata)
 
 
 # -------------------------------------------------------------------------------- ODT, ODS, ODP
@@ -176,29 +171,34 @@ def _odf_load(path: Path, label: str) -> Any:
         raise IngestError(path, f"fichier {label} corrompu (contenu XML illisible)") from exc
 
 
-def _odf_ns() -> dict[str, str]:
-    from odf import namespaces as ns
-
-    return {"text": ns.TEXTNS, "table": ns.TABLENS, "office": ns.OFFICENS, "draw": ns.DRAWNS,
-            "presentation": ns.PRESENTATIONNS, "meta": ns.METANS, "dc": ns.DCNS}
+# The ODF namespaces are fixed by the standard; spelled out so odfpy loads only when a file needs it.
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+_PRESENTATION = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
+_H, _P, _TBL, _ROW = (_TEXT, "h"), (_TEXT, "p"), (_TABLE, "table"), (_TABLE, "table-row")
+_CELLS = {(_TABLE, "table-cell"), (_TABLE, "covered-table-cell")}
+_HIDDEN = {(_OFFICE, "annotation"), (_TEXT, "tracked-changes"), (_TEXT, "note-citation")}
+# Tables of contents and indexes repeat headings; deleted text and slide notes are not the body.
+_NOT_BODY = {(_TEXT, n) for n in ("table-of-content", "illustration-index", "alphabetical-index",
+                                  "bibliography", "tracked-changes", "sequence-decls")}
+_NOT_BODY.add((_PRESENTATION, "notes"))
 
 
 def _odf_text(node: Any) -> str:
     """Visible text of an ODF element, without annotations, deleted text or note numbers."""
-    ns = _odf_ns()
-    skip = {(ns["office"], "annotation"), (ns["text"], "tracked-changes"), (ns["text"], "note-citation")}
-    spaces = {(ns["text"], "s"), (ns["text"], "tab")}
     out: list[str] = []
 
     def visit(element: Any) -> None:
         for child in element.childNodes:
             if child.nodeType == child.TEXT_NODE:
                 out.append(child.data)
-            elif child.nodeType == child.ELEMENT_NODE and child.qname not in skip:
-                if child.qname in spaces:
-                    count = child.getAttrNS(ns["text"], "c")
+            elif child.nodeType == child.ELEMENT_NODE and child.qname not in _HIDDEN:
+                if child.qname in ((_TEXT, "s"), (_TEXT, "tab")):
+                    count = child.getAttrNS(_TEXT, "c")
                     out.append(" " * (int(count) if count and count.isdigit() else 1))
-                elif child.qname == (ns["text"], "line-break"):
+                elif child.qname == (_TEXT, "line-break"):
                     out.append("\n")
                 else:
                     visit(child)
@@ -208,40 +208,58 @@ def _odf_text(node: Any) -> str:
 
 
 def _odf_repeat(element: Any, attribute: str) -> int:
-    value = element.getAttrNS(_odf_ns()["table"], attribute)
+    value = element.getAttrNS(_TABLE, attribute)
     return int(value) if value and value.isdigit() else 1
 
 
-def _odf_table_rows(table: Any, limit: int = MAX_ROWS) -> tuple[list[list[str]], bool]:
+def _odf_table_rows(table: Any) -> tuple[list[list[str]], bool]:
     """Rows of an ODF table; repeated empty cells and rows (a sheet's blank tail) are not expanded."""
-    ns = _odf_ns()
-    cell_names = {(ns["table"], "table-cell"), (ns["table"], "covered-table-cell")}
     rows: list[list[str]] = []
-    truncated = False
 
-    def visit(element: Any) -> None:
-        nonlocal truncated
+    def visit(element: Any) -> bool:
         for child in element.childNodes:
-            if child.nodeType != child.ELEMENT_NODE or truncated:
+            if child.nodeType != child.ELEMENT_NODE:
                 continue
-            if child.qname == (ns["table"], "table-row"):
+            if child.qname == _ROW:
                 cells: list[str] = []
                 for cell in child.childNodes:
-                    if getattr(cell, "qname", None) in cell_names:
+                    if getattr(cell, "qname", None) in _CELLS:
                         text = _odf_text(cell).replace("\n", " ")
-                        cells.extend([text] * (min(_odf_repeat(cell, "number-columns-repeated"), 50) if text else 1))
-                cells = _trim(cells)
-                if cells:
+                        repeat = min(_odf_repeat(cell, "number-columns-repeated"), 50) if text else 1
+                        cells.extend([text] * repeat)
+                if _trim(cells):
                     for _ in range(min(_odf_repeat(child, "number-rows-repeated"), 100)):
-                        if len(rows) >= limit:
-                            truncated = True
-                            break
+                        if len(rows) >= MAX_ROWS:
+                            return True
                         rows.append(cells)
-            elif child.qname != (ns["table"], "table"):  # header-rows, row-groups; not nested tables
-                visit(child)
+            elif child.qname != _TBL and visit(child):  # header rows, row groups; not nested tables
+                return True
+        return False
 
-    visit(table)
+    truncated = visit(table)
     return rows, truncated
+
+
+def _odf_walk(element: Any, sections: list[Section], outline: Outline, page: int | None = None) -> None:
+    """Headings, paragraphs and tables of an ODF body, in reading order."""
+    for child in element.childNodes:
+        if child.nodeType != child.ELEMENT_NODE or child.qname in _NOT_BODY:
+            continue
+        if child.qname in (_H, _P):
+            text = _odf_text(child)
+            if text and child.qname == _H:
+                level = child.getAttrNS(_TEXT, "outline-level") or "1"
+                text = _clean(text)
+                sections.append(Section(text, page, outline.enter(int(level) if level.isdigit() else 1, text),
+                                        "heading"))
+            elif text:
+                sections.append(Section(text, page, outline.path, "text"))
+        elif child.qname == _TBL:
+            rows, _ = _odf_table_rows(child)
+            if rows:
+                sections.append(Section(_rows_text(rows), page, outline.path, "table"))
+        else:
+            _odf_walk(child, sections, outline, page)  # lists, sections, frames and text boxes
 
 
 def _odf_facts(document: Any) -> tuple[str, dict[str, Any]]:
@@ -249,114 +267,60 @@ def _odf_facts(document: Any) -> tuple[str, dict[str, Any]]:
     from odf import dc, meta, office, text
 
     title = _clean(" ".join(_odf_text(t) for t in document.getElementsByType(dc.Title)))
-    changes = any(region for tc in document.getElementsByType(text.TrackedChanges) for region in tc.childNodes)
-    facts: dict[str, Any] = {
+    changes = any(tc.childNodes for tc in document.getElementsByType(text.TrackedChanges))
+    created = document.getElementsByType(meta.CreationDate)
+    return title, {
         "tracked_changes": changes,
         "comments": bool(document.getElementsByType(office.Annotation)),
+        "created": iso_date(_odf_text(created[0])) if created else None,
     }
-    created = document.getElementsByType(meta.CreationDate)
-    if created and iso_date(_odf_text(created[0])):
-        facts["created"] = iso_date(_odf_text(created[0]))
-    return title, facts
 
 
 def read_odt(path: Path) -> Document:
     document = _odf_load(path, "ODT")
-    ns = _odf_ns()
-    skip = {(ns["text"], n) for n in ("table-of-content", "illustration-index", "alphabetical-index",
-                                      "bibliography", "tracked-changes", "sequence-decls")}
     sections: list[Section] = []
-    stack: list[tuple[int, str]] = []
-
-    def walk(element: Any) -> None:
-        for child in element.childNodes:
-            if child.nodeType != child.ELEMENT_NODE or child.qname in skip:
-                continue
-            path_now = tuple(t for _, t in stack)
-            if child.qname == (ns["text"], "h"):
-                text = _clean(_odf_text(child))
-                if text:
-                    level_attr = child.getAttrNS(ns["text"], "outline-level")
-                    level = int(level_attr) if level_attr and level_attr.isdigit() else 1
-                    while stack and stack[-1][0] >= level:
-                        stack.pop()
-                    stack.append((level, text))
-                    sections.append(Section(text, None, tuple(t for _, t in stack), "heading"))
-            elif child.qname == (ns["text"], "p"):
-                text = _odf_text(child)
-                if text:
-                    sections.append(Section(text, None, path_now, "text"))
-            elif child.qname == (ns["table"], "table"):
-                rows, _ = _odf_table_rows(child)
-                if rows:
-                    sections.append(Section(_rows_text(rows), None, path_now, "table"))
-            else:
-                walk(child)  # lists, sections, frames and text boxes hold paragraphs
-
-    walk(document.text)
+    _odf_walk(document.text, sections, Outline())
     title, metadata = _odf_facts(document)
-    if not title:
-        title = next((s.text for s in sections if s.kind == "heading"), "")
-    if not title and sections:
-        title = sections[0].text.split("\n")[0][:150]
-    return Document(str(path), title or path.stem, "odt", sections, metadata=metadata)
+    return Document(str(path), title, "odt", sections, metadata=metadata)
 
 
 def read_ods(path: Path) -> Document:
     document = _odf_load(path, "ODS")
-    ns = _odf_ns()
     sections, truncated = [], False
     for table in document.spreadsheet.childNodes:
-        if getattr(table, "qname", None) != (ns["table"], "table"):
-            continue
-        name = table.getAttrNS(ns["table"], "name") or ""
-        rows, cut = _odf_table_rows(table)
-        truncated |= cut
-        if rows:
-            sections.append(Section(_rows_text(rows), None, (name,) if name else (), "table"))
+        if getattr(table, "qname", None) == _TBL:
+            name = table.getAttrNS(_TABLE, "name") or ""
+            rows, cut = _odf_table_rows(table)
+            truncated |= cut
+            if rows:
+                sections.append(Section(_rows_text(rows), None, (name,) if name else (), "table"))
     title, metadata = _odf_facts(document)
     metadata.update(sheets=[s.heading_path[0] for s in sections if s.heading_path], truncated=truncated)
     return Document(str(path), title or path.stem, "ods", sections, metadata=metadata)
 
 
 def read_odp(path: Path) -> Document:
+    from odf.draw import Frame
+
     document = _odf_load(path, "ODP")
-    ns = _odf_ns()
     sections: list[Section] = []
-    slides = [p for p in document.presentation.childNodes if getattr(p, "qname", None) == (ns["draw"], "page")]
+    slides = [p for p in document.presentation.childNodes if getattr(p, "qname", None) == (_DRAW, "page")]
     first_title = ""
     for number, slide in enumerate(slides, start=1):
-        title, texts, tables = "", [], []
-
-        def visit(element: Any) -> None:
-            nonlocal title
-            for child in element.childNodes:
-                if child.nodeType != child.ELEMENT_NODE or child.qname == (ns["presentation"], "notes"):
-                    continue
-                if child.qname == (ns["table"], "table"):
-                    rows, _ = _odf_table_rows(child)
-                    if rows:
-                        tables.append(_rows_text(rows))
-                elif child.qname in ((ns["text"], "p"), (ns["text"], "h")):
-                    text = _odf_text(child)
-                    if text:
-                        texts.append(text)
-                elif child.qname == (ns["draw"], "frame") and \
-                        child.getAttrNS(ns["presentation"], "class") == "title" and not title:
-                    title = _clean(_odf_text(child))
-                    visit(child)
-                else:
-                    visit(child)
-
-        visit(slide)
+        frames = slide.getElementsByType(Frame)
+        titles = (_clean(_odf_text(f)) for f in frames if f.getAttrNS(_PRESENTATION, "class") == "title")
+        title = next(titles, "")
         first_title = first_title or title
         heading = (title,) if title else ()
-        if texts:
-            sections.append(Section("\n".join(texts), number, heading, "text"))
-        sections.extend(Section(t, number, heading, "table") for t in tables)
+        found: list[Section] = []
+        _odf_walk(slide, found, Outline(), number)
+        text = "\n".join(s.text for s in found if s.kind != "table")
+        if text:  # one section per slide, as for PPTX; tables stay tables
+            sections.append(Section(text, number, heading, "text"))
+        sections.extend(Section(s.text, number, heading, "table") for s in found if s.kind == "table")
     meta_title, metadata = _odf_facts(document)
-    title = meta_title or first_title
-    return Document(str(path), title or path.stem, "odp", sections, pages=len(slides), metadata=metadata)
+    return Document(str(path), meta_title or first_title, "odp", sections, pages=len(slides),
+                    metadata=metadata)
 
 
 # ------------------------------------------------------------------------------------------ XLSX
@@ -410,9 +374,8 @@ def read_xlsx(path: Path) -> Document:
         props = workbook.properties
     finally:
         workbook.close()
-    metadata: dict[str, Any] = {"sheets": [s.heading_path[0] for s in sections], "truncated": truncated}
-    if iso_date(props.created):
-        metadata["created"] = iso_date(props.created)
+    metadata = {"sheets": [s.heading_path[0] for s in sections], "truncated": truncated,
+                "created": iso_date(props.created)}
     return Document(str(path), _clean(props.title or "") or path.stem, "xlsx", sections, metadata=metadata)
 
 
@@ -457,7 +420,8 @@ def read_pptx(path: Path) -> Document:
     first_title = ""
     for number, slide in enumerate(presentation.slides, start=1):
         title_shape = slide.shapes.title
-        title = _clean(title_shape.text_frame.text) if title_shape is not None and title_shape.has_text_frame else ""
+        has_title = title_shape is not None and title_shape.has_text_frame
+        title = _clean(title_shape.text_frame.text) if has_title else ""
         first_title = first_title or title
         heading = (title,) if title else ()
         texts, tables = [], []
@@ -475,13 +439,11 @@ def read_pptx(path: Path) -> Document:
             sections.append(Section("\n".join(texts), number, heading, "text"))
         sections.extend(Section(t, number, heading, "table") for t in tables)
         if slide.has_notes_slide:
-            notes = _clean(slide.notes_slide.notes_text_frame.text) if slide.notes_slide.notes_text_frame else ""
+            frame = slide.notes_slide.notes_text_frame
+            notes = _clean(frame.text) if frame is not None else ""
             if notes:
                 sections.append(Section(f"Notes : {notes}", number, heading, "text"))
     core = presentation.core_properties
-    metadata: dict[str, Any] = {}
-    if iso_date(core.created):
-        metadata["created"] = iso_date(core.created)
-    title = _clean(core.title or "") or first_title
-    return Document(str(path), title or path.stem, "pptx", sections, pages=len(presentation.slides),
+    metadata = {"created": iso_date(core.created)}
+    return Document(str(path), core.title or first_title, "pptx", sections, pages=len(presentation.slides),
                     metadata=metadata)

@@ -21,8 +21,9 @@ _HEADING_SHARE = 0.15
 _MAX_HEADING_CHARS = 300
 _MAX_DEPTH = 4
 _PDF_DATE = re.compile(r"D:((?:19|20)\d\d)(\d\d)(\d\d)")
-_JUNK_TITLE = re.compile(r"^(untitled|sans titre|document\d*|microsoft word|diapositive \d+)$|\.(docx?|odt|pdf|rtf)$",
-                         re.IGNORECASE)
+_JUNK_TITLE = re.compile(
+    r"^(untitled|sans titre|document\d*|microsoft word|diapositive \d+)$|\.(docx?|odt|pdf|rtf)$", re.IGNORECASE
+)
 
 
 def _join_lines(lines: list[str]) -> str:
@@ -74,12 +75,13 @@ def _extract(pdf: Any, flags: int) -> tuple[list[list[list[tuple[float, str]]]],
                     continue
                 # The line's size is the one its longest span uses; trailing blank spans vary.
                 size = round(max(spans, key=lambda s: len(s["text"].strip()))["size"], 1)
-                sizes[size] += len(text) - text.count(" ")
-                letters += sum(ch.isalnum() for ch in text)
+                visible = len(text) - text.count(" ")
+                sizes[size] += visible
+                letters += visible
                 lines.append((size, text))
             if lines:
                 blocks.append(lines)
-        if letters < 3:
+        if letters < 3:  # a scanned page has no text layer, at most stray marks
             empty.append(number)
         pages.append(blocks)
     return pages, sizes, empty
@@ -186,8 +188,6 @@ def read_pdf(path: Path) -> Document:
         "has_text_layer": len(empty) < page_count,
         "pages_without_text": empty,
         "encrypted": bool(info.get("encryption")),
+        "created": _iso_pdf_date(info.get("creationDate")),
     }
-    created = _iso_pdf_date(info.get("creationDate"))
-    if created:
-        metadata["created"] = created
     return Document(str(path), title or path.stem, "pdf", sections, pages=page_count, metadata=metadata)

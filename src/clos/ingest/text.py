@@ -18,7 +18,26 @@ _FRENCH = set("éèêëàâäîïôöùûüçœæÉÈÊËÀÂÎÏÔÙÛÇŒÆ’
 _NON_ASCII = re.compile(r"[^\x00-\x7f]|[\x00-\x08\x0b\x0e-\x1f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # UTF-8 read as cp1252/latin-1: « Ã© » for « é », « â€™ » for « ’ », « Â » before a no-break space.
-_MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf]|â€[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u02dc\u2013-\u2122]|Â[\u00a0-\u00bf]")
+_MOJIBAKE = re.compile(
+    r"Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf]|â€[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u02dc\u2013-\u2122]"
+)
+
+
+class Outline:
+    """The heading path while a reader walks a document in order: a heading closes deeper ones."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, str]] = []
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(title for _, title in self._stack)
+
+    def enter(self, level: int, title: str) -> tuple[str, ...]:
+        while self._stack and self._stack[-1][0] >= level:
+            self._stack.pop()
+        self._stack.append((level, title))
+        return self.path
 
 
 def _is_bad(ch: str) -> bool:
@@ -136,9 +155,7 @@ def read_txt(path: Path) -> Document:
             sections.append(Section(paragraph, None, current, "heading"))
         else:
             sections.append(Section(paragraph, None, current, "text"))
-    if not title and paragraphs and len(paragraphs[0].split("\n")[0]) <= 120:
-        title = paragraphs[0].split("\n")[0]
-    return Document(str(path), title or path.stem, "txt", sections, metadata={"encoding": encoding})
+    return Document(str(path), title, "txt", sections, metadata={"encoding": encoding})
 
 
 # -------------------------------------------------------------------------------------- markdown
@@ -154,7 +171,7 @@ _REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
 _CODE = re.compile(r"`([^`\n]*)`")
 _KRAMDOWN = re.compile(r"\{:[^}]*\}")
 
@@ -204,30 +221,20 @@ def read_md(path: Path) -> Document:
     front, body = _front_matter(text)
     lines = body.split("\n")
     sections: list[Section] = []
-    stack: list[tuple[int, str]] = []
+    outline = Outline()
     paragraph: list[str] = []
-    first_heading = ""
-
-    def heading_path() -> tuple[str, ...]:
-        return tuple(t for _, t in stack)
 
     def flush() -> None:
         if paragraph:
             content = _md_inline("\n".join(paragraph)).strip()
             if content:
-                sections.append(Section(content, None, heading_path(), "text"))
+                sections.append(Section(content, None, outline.path, "text"))
             paragraph.clear()
 
     def push_heading(level: int, title: str) -> None:
-        nonlocal first_heading
         title = " ".join(_md_inline(title).split())
-        if not title:
-            return
-        while stack and stack[-1][0] >= level:
-            stack.pop()
-        stack.append((level, title))
-        first_heading = first_heading or title
-        sections.append(Section(title, None, heading_path(), "heading"))
+        if title:
+            sections.append(Section(title, None, outline.enter(level, title), "heading"))
 
     i, n = 0, len(lines)
     while i < n:
@@ -242,7 +249,7 @@ def read_md(path: Path) -> Document:
                 code.append(lines[i])
                 i += 1
             if "\n".join(code).strip():
-                sections.append(Section("\n".join(code).strip("\n"), None, heading_path(), "text"))
+                sections.append(Section("\n".join(code).strip("\n"), None, outline.path, "text"))
             i += 1
             continue
         atx = _ATX.match(line)
@@ -258,7 +265,7 @@ def read_md(path: Path) -> Document:
                 i += 1
             rows = html_table_rows("\n".join(lines[start : i + 1]))
             if rows:
-                sections.append(Section(_table_text(rows), None, heading_path(), "table"))
+                sections.append(Section(_table_text(rows), None, outline.path, "table"))
             i += 1
             continue
         if "|" in stripped and i + 1 < n and "|" in lines[i + 1] and _DELIMITER_ROW.match(lines[i + 1]):
@@ -268,7 +275,7 @@ def read_md(path: Path) -> Document:
             while i < n and "|" in lines[i] and lines[i].strip():
                 rows.append(_pipe_cells(lines[i]))
                 i += 1
-            sections.append(Section(_table_text(rows), None, heading_path(), "table"))
+            sections.append(Section(_table_text(rows), None, outline.path, "table"))
             continue
         if len(paragraph) == 1 and _SETEXT.match(line):
             title = paragraph.pop()
@@ -281,14 +288,11 @@ def read_md(path: Path) -> Document:
             paragraph.append(line.rstrip())
         i += 1
     flush()
-    title = front.get("title") or first_heading
-    if not title and sections:
-        title = sections[0].text.split("\n")[0][:120]
     doc_date = iso_date(front.get("date")) or (find_french_date(front["date"]) if front.get("date") else None)
     metadata: dict[str, Any] = {"encoding": encoding}
     if front:
         metadata["front_matter"] = sorted(front)
-    return Document(str(path), title or path.stem, "md", sections, doc_date=doc_date, metadata=metadata)
+    return Document(str(path), front.get("title", ""), "md", sections, doc_date=doc_date, metadata=metadata)
 
 
 # ------------------------------------------------------------------------------------------ HTML
@@ -319,7 +323,7 @@ def html_table_rows(markup_or_table: Any) -> list[list[str]]:
     for tr in table.find_all("tr"):
         if tr.find_parent("table") is not table:
             continue  # a nested table's rows belong to the cell that holds it
-        cells = [_clean(td.get_text(" ")).replace("\n", " ") for td in tr.find_all(["td", "th"], recursive=False)]
+        cells = [" ".join(td.get_text(" ").split()) for td in tr.find_all(["td", "th"], recursive=False)]
         if any(cells):
             rows.append(cells)
     return rows
@@ -339,17 +343,14 @@ def html_to_sections(markup: str) -> tuple[str, list[Section], str | None]:
     for tag in soup.find_all(list(_DROP)):
         tag.decompose()
     sections: list[Section] = []
-    stack: list[tuple[int, str]] = []
+    outline = Outline()
     buffer: list[str] = []
-
-    def heading_path() -> tuple[str, ...]:
-        return tuple(t for _, t in stack)
 
     def flush() -> None:
         text = _clean("".join(buffer))
         buffer.clear()
         if text:
-            sections.append(Section(text, None, heading_path(), "text"))
+            sections.append(Section(text, None, outline.path, "text"))
 
     def walk(node: Any) -> None:
         for child in node.children:
@@ -363,16 +364,12 @@ def html_to_sections(markup: str) -> tuple[str, list[Section], str | None]:
                 flush()
                 text = " ".join(child.get_text(" ").split())
                 if text:
-                    level = _HEADINGS[name]
-                    while stack and stack[-1][0] >= level:
-                        stack.pop()
-                    stack.append((level, text))
-                    sections.append(Section(text, None, heading_path(), "heading"))
+                    sections.append(Section(text, None, outline.enter(_HEADINGS[name], text), "heading"))
             elif name == "table":
                 flush()
                 rows = html_table_rows(child)
                 if rows:
-                    sections.append(Section(_table_text(rows), None, heading_path(), "table"))
+                    sections.append(Section(_table_text(rows), None, outline.path, "table"))
             elif name == "br":
                 buffer.append("\n")
             elif name in _BLOCKS:
@@ -384,8 +381,6 @@ def html_to_sections(markup: str) -> tuple[str, list[Section], str | None]:
 
     walk(soup)
     flush()
-    if not title:
-        title = next((s.text for s in sections if s.kind == "heading"), "")
     return title, sections, doc_date
 
 
@@ -399,13 +394,15 @@ def read_html(path: Path) -> Document:
     declared = _META_CHARSET.search(data[:4096])
     text = encoding = None
     if declared and not data.startswith(codecs.BOM_UTF8):
-        name = declared.group(1).decode("ascii").lower()
         try:
-            text, encoding = data.decode(name), codecs.lookup(name).name
+            encoding = codecs.lookup(declared.group(1).decode("ascii")).name
+            # Browsers read a latin-1 or ASCII declaration as cp1252, and so do the pages' authors.
+            encoding = "cp1252" if encoding in ("iso8859-1", "ascii") else encoding
+            text = data.decode(encoding)
         except (LookupError, UnicodeDecodeError):
-            pass  # a wrong declaration is common; detect instead
+            text = None  # a wrong declaration is common; detect instead
     if text is None:
         text, encoding = decode_bytes(data)
     title, sections, doc_date = html_to_sections(text)
-    return Document(str(path), title or path.stem, "html", sections, doc_date=doc_date,
+    return Document(str(path), title, "html", sections, doc_date=doc_date,
                     metadata={"encoding": encoding})

@@ -37,6 +37,41 @@ def chatml(prompt: Prompt) -> str:
     )
 
 
+class StopScanner:
+    """Applies stop sequences to streamed text, ignoring leading blank lines: base models often
+    open with "\n\n", which must not end an answer that has not started. Text that could be the
+    start of a stop sequence is held back until it is known not to be one."""
+
+    def __init__(self, stops: tuple[str, ...]) -> None:
+        self.stops = tuple(s for s in stops if s)
+        self.hold = max((len(s) for s in self.stops), default=1) - 1
+        self.text = ""
+        self.emitted = 0
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        if self.stopped:
+            return ""
+        if not self.text:
+            piece = piece.lstrip()
+        self.text += piece
+        cut = min((i for i in (self.text.find(s) for s in self.stops) if i >= 0), default=-1)
+        if cut >= 0:
+            self.text = self.text[:cut].rstrip()
+            self.stopped = True
+            return self._emit(len(self.text))
+        return self._emit(max(self.emitted, len(self.text) - self.hold))
+
+    def flush(self) -> str:
+        self.text = self.text.rstrip()
+        return self._emit(len(self.text))
+
+    def _emit(self, upto: int) -> str:
+        ready = self.text[self.emitted:upto]
+        self.emitted = max(self.emitted, upto)
+        return ready
+
+
 class LlamaCppLLM:
     def __init__(self, spec: ModelSpec, path: Path, *, n_ctx: int, n_threads: int, seed: int,
                  state_dir: Path | None = None) -> None:
@@ -70,6 +105,7 @@ class LlamaCppLLM:
                 raise ModelError(
                     "llama-cpp-python n'est pas installé : lancez « make install »."
                 ) from exc
+            _silence_llama_log()
             try:
                 with _quiet_stderr():
                     self._llm = Llama(
@@ -104,28 +140,33 @@ class LlamaCppLLM:
             )
         start = time.perf_counter()
         self._restore_prefix(prompt)
+        stops = StopScanner(self.spec.stop)
         ttft = 0.0
-        pieces: list[str] = []
-        finish = "stop"
+        finish = "length"
         try:
             stream = self.llm.create_completion(
                 tokens, max_tokens=max_tokens, temperature=temperature, top_p=0.9,
-                repeat_penalty=1.1, stop=list(self.spec.stop), stream=True, seed=self.seed,
+                repeat_penalty=1.1, stream=True, seed=self.seed,
             )
             for event in stream:
                 choice = event["choices"][0]
-                piece = choice.get("text") or ""
-                if piece and not ttft:
-                    ttft = time.perf_counter() - start
-                if piece:
-                    pieces.append(piece)
+                ready = stops.feed(choice.get("text") or "")
+                if ready:
+                    ttft = ttft or time.perf_counter() - start
                     if on_token:
-                        on_token(piece)
-                finish = choice.get("finish_reason") or finish
+                        on_token(ready)
+                if stops.stopped:
+                    finish = "stop"
+                    break
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
         except (RuntimeError, ValueError) as exc:
             raise GenerationError(f"Le modèle a échoué pendant la génération : {exc}") from exc
+        tail = stops.flush()
+        if tail and on_token:
+            on_token(tail)
         total = time.perf_counter() - start
-        out = "".join(pieces)
+        out = stops.text
         completion_tokens = len(self.llm.tokenize(out.encode("utf-8"), add_bos=False)) if out else 0
         return Generation(text=out, prompt_tokens=len(tokens), completion_tokens=completion_tokens,
                           ttft_s=ttft or total, total_s=total, finish_reason=finish)
@@ -186,6 +227,27 @@ class LlamaCppLLM:
         if self._llm is not None:
             self._llm.close()
             self._llm = None
+
+
+_LOG_CALLBACK = None
+
+
+def _silence_llama_log() -> None:
+    """llama.cpp logs some messages at level NONE, which llama-cpp-python prints whatever its
+    verbosity; they would corrupt `clos ask --json`. Keep them only with CLOS_DEBUG."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None or os.environ.get("CLOS_DEBUG"):
+        return
+    import ctypes
+
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def _discard(level, text, user_data):  # noqa: ARG001
+        return None
+
+    _LOG_CALLBACK = _discard  # a ctypes callback must outlive its registration
+    llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
 
 
 @contextlib.contextmanager
