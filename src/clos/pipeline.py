@@ -16,6 +16,7 @@ from clos import impact
 from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import verify
 from clos.errors import ClosError, IngestError
+from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
 from clos.retrieve import LexicalRetriever, analyze
 from clos.settings import Settings
@@ -72,8 +73,6 @@ class Clos:
         progress: IngestProgress | None = None,
     ) -> IngestReport:
         """Index new and changed files; with ``sync``, forget files gone from the given folders."""
-        from clos.govern import Governor
-
         name = collection or self.settings.collection
         roots = [Path(p).expanduser().resolve() for p in paths]
         missing = [str(r) for r in roots if not r.exists()]
@@ -81,21 +80,26 @@ class Clos:
             raise IngestError(missing[0], "chemin introuvable")
         cid = self.store.collection_id(name)
         known = self.store.document_hashes(cid)
+        # Files excluded by governance are not in the index but need no new review unchanged.
+        excluded = {p: (None, h) for p, h in excluded_paths(self.store, cid).items()}
         governor = Governor(self.store, self.settings, cid)
         report = IngestReport(collection=name, run_id=self.store.start_run(cid))
-        files = list(iter_files(roots))
+        skipped: list[IngestError] = []
+        files = list(iter_files(roots, skipped=skipped))
+        for err in skipped:  # files named explicitly that Clos cannot read
+            self._fail(report, err.path, err.reason)
         if progress:
             progress.start(len(files))
         start = time.perf_counter()
         with impact.measure() as run:
             for path in files:
                 report.files_seen += 1
-                error = self._ingest_one(path, cid, known, governor, report)
+                error = self._ingest_one(path, cid, {**excluded, **known}, governor, report)
                 run.checkpoint()  # a RAPL counter may wrap more than once in a long run
                 if progress:
                     progress.advance(str(path), pages=report.pages, error=error)
             if sync:
-                report.removed = self._sync(roots, {str(p) for p in files}, known)
+                report.removed = self._sync(cid, roots, {str(p) for p in files}, known, excluded)
         report.duration_s = time.perf_counter() - start
         assessed = impact.assess(run.measurement, prompt_tokens=0, completion_tokens=0,
                                  settings=self.settings)
@@ -148,18 +152,22 @@ class Clos:
             return None
         except (IngestError, OSError) as exc:
             reason = exc.reason if isinstance(exc, IngestError) else f"lecture impossible ({exc})"
-            report.failed += 1
-            report.errors.append((key, reason))
-            self.store.log_ingest_error(report.run_id, key, reason)
+            self._fail(report, key, reason)
             return reason
 
-    def _sync(self, roots: list[Path], seen: set[str], known: dict) -> int:
-        gone = []
-        for path, (doc_id, _) in known.items():
-            inside = any(path == str(r) or path.startswith(str(r) + "/") for r in roots)
-            if inside and path not in seen:
-                gone.append(doc_id)
-        return self.store.delete_documents(gone)
+    def _fail(self, report: IngestReport, path: str, reason: str) -> None:
+        report.failed += 1
+        report.errors.append((path, reason))
+        self.store.log_ingest_error(report.run_id, path, reason)
+
+    def _sync(self, cid: int, roots: list[Path], seen: set[str], known: dict,
+              excluded: dict) -> int:
+        def gone(paths):
+            return [p for p in paths if p not in seen
+                    and any(p == str(r) or p.startswith(str(r) + "/") for r in roots)]
+
+        forget(self.store, cid, gone(excluded))
+        return self.store.delete_documents(known[p][0] for p in gone(known))
 
     # ------------------------------------------------------------------- ask
     def retrieve(self, question: str, *, collection: str | None = None) -> list[Hit]:

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
             if answer.refused:
                 console.print(t("ask.refused_after"), style="yellow")
         console.print()
-        console.print(answer.answer, style="bold", markup=False, highlight=False)
+        console.print(answer.answer, style="bold", markup=False, highlight=False, soft_wrap=True)
         if answer.unsupported:
             console.print(t("ask.unsupported", which=", ".join(str(i + 1) for i in answer.unsupported)),
                           style="yellow")
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
             for c in answer.citations:
                 page = f" — {t('ask.page')} {c.page}" if c.page else ""
                 console.print(f"[{c.n}] {c.source}{page} — « {c.quote} »", markup=False,
-                              highlight=False)
+                              highlight=False, soft_wrap=True)
         if answer.impact:
             from clos.impact import Impact, impact_line
 

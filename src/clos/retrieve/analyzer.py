@@ -1,6 +1,8 @@
 """The French analyzer, applied identically to documents and queries.
 
-lower-case → elisions (l', d', qu'…) → tokens → stop words → Snowball French stem → accent folding.
+lower-case → dotted acronyms joined (C.G.C.T. → cgct) → digit groups joined (1 000 → 1000) →
+legal article references kept whole (L.2121-29 → l2121_29 and 2121_29) → elisions (l', d',
+qu'…) → tokens → stop words → Snowball French stem → accent folding.
 Stemming runs before folding because the Snowball French rules expect accents.
 """
 
@@ -23,11 +25,15 @@ avaient eut eûmes eûtes eurent aie aies ait ayons ayez aient eusse eusses eût
 eussent ceci cela celà cet cette ici ils les leurs quel quels quelle quelles sans soi
 quoi quand comment combien où dont lequel laquelle lesquels lesquelles auquel auxquels duquel
 est-ce y a-t-il peut doit faut fait faire être avoir tout tous toute toutes plus moins très
+pourquoi elles celui celle celles ceux si donc ainsi alors puis afin lorsque
 """.split())
 
+_DOTTED_ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}(?![^\W\d_])")
+# « 1 000 », « 12 500 000 » (spaces, no-break spaces): one number, as written in French.
+_DIGIT_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d])")
+# Code article references: L.2121-29, R. 123-4, D1612-1 (a hyphenated number after L, R or D).
+_ARTICLE = re.compile(r"\b([lrd])\.?[ \u00a0]?(\d{1,4}(?:-\d+)+)\b")
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’`]", re.IGNORECASE)
-# Words, or numbers with internal separators kept together (L.2121-29, 12,5, 2014-04-24).
-_TOKEN = re.compile(r"\d+(?:[.,\-/]\d+)*|[^\W\d_]+", re.UNICODE)
 
 
 def fold(text: str) -> str:
@@ -49,17 +55,27 @@ def _stem(word: str) -> str:
     return fold(_stemmer().stemWord(word))
 
 
+def _normalise(text: str) -> str:
+    text = _DOTTED_ACRONYM.sub(lambda m: m.group().replace(".", "") + " ", text.lower())
+    text = _DIGIT_GROUPS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
+    text = _ARTICLE.sub(lambda m: f" {m.group(1)}{m.group(2)} {m.group(2)} ", text)
+    return _ELISION.sub(" ", text)
+
+
+# Words, article references (l2121-29), or numbers with internal separators kept together.
+_TOKEN = re.compile(r"[lrd]\d{1,4}(?:-\d+)+|\d+(?:[.,\-/]\d+)*|[^\W\d_]+", re.UNICODE)
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased surface tokens with elisions removed (no stop-word filtering, no stemming)."""
-    text = _ELISION.sub(" ", text.lower())
-    return _TOKEN.findall(text)
+    return _TOKEN.findall(_normalise(text))
 
 
 def analyze(text: str) -> list[str]:
     """Index terms of a text: stop words dropped, words stemmed and folded, numbers normalised."""
     out = []
     for tok in tokens(text):
-        if tok[0].isdigit():
+        if tok[0].isdigit() or tok[1:2].isdigit():
             out.append(re.sub(r"[.,\-/]", "_", tok))
         elif tok not in STOP_WORDS and fold(tok) not in STOP_WORDS and len(tok) > 1:
             out.append(_stem(tok))
