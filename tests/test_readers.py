@@ -528,3 +528,11 @@ def test_import_stays_light():
             "'charset_normalizer'} & set(sys.modules); print(sorted(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_birth_dates_are_not_document_dates():
+    from clos.ingest.dates import find_french_date
+
+    assert find_french_date("Mme Durand, née le 12 mars 1975 à Lyon. Courrier du 3 juin 2021.") \
+        == "2021-06-03"
+    assert find_french_date("Date de naissance : 12/03/1975.") is None

@@ -65,11 +65,17 @@ def support(sentence: str, excerpt: str) -> float:
     return score
 
 
+_LINE_BREAK = re.compile(r"\n\s*(?:[-•–]\s+)?|\s+[-•–]\s+")
+
+
 def best_quote(excerpt: str, sentences: list[str], limit: int = 240) -> str:
-    """The excerpt sentence that shares most with the answer sentences it supports."""
+    """The excerpt passage (sentence, line or list item) that shares most with the answer
+    sentences it supports, as written in the excerpt so it can be found in the document."""
     target = set().union(*(set(analyze(s)) for s in sentences)) if sentences else set()
-    candidates = split_sentences(excerpt) or [excerpt]
-    quote = max(candidates, key=lambda c: len(target & set(analyze(c))))
+    candidates = [s for part in _LINE_BREAK.split(excerpt) for s in split_sentences(part)]
+    candidates = [c for c in candidates if analyze(c)] or [re.sub(r"\s+", " ", excerpt).strip()]
+    # Most shared terms first; among equals, the shorter passage is the sharper quote.
+    quote = max(candidates, key=lambda c: (len(target & set(analyze(c))), -len(c)))
     return quote if len(quote) <= limit else quote[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 

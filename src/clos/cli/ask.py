@@ -45,7 +45,10 @@ def register(app: typer.Typer) -> None:
             console.print()
             if answer.refused:
                 console.print(t("ask.refused_after"), style="yellow")
-        console.print()
+            else:
+                console.print(f"\n[bold]{t('ask.verified')}[/]")
+        else:
+            console.print()
         console.print(answer.answer, style="bold", markup=False, highlight=False, soft_wrap=True)
         if answer.unsupported:
             console.print(t("ask.unsupported", which=", ".join(str(i + 1) for i in answer.unsupported)),

@@ -23,6 +23,8 @@ _CITED = re.compile(
     r"|code|convention|traité|traite)\b[^.;\n]{0,50}$",
     re.IGNORECASE,
 )
+# A date just after « né(e) le » is a person's birth date: personal data, not the document's date.
+_BIRTH = re.compile(r"\b(?:née?s?|naissance)\b[^.;\n]{0,25}$", re.IGNORECASE)
 _FILENAME_ISO = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_.]?([01]\d)[-_.]?([0-3]\d)(?!\d)")
 _FILENAME_FR = re.compile(r"(?<!\d)([0-3]\d)[-_.]([01]\d)[-_.]((?:19|20)\d\d)(?!\d)")
 
@@ -69,10 +71,11 @@ def find_french_date(text: str) -> str | None:
     if not candidates:
         return None
     candidates.sort()
+    candidates = [(s, f) for s, f in candidates if not _BIRTH.search(text[max(0, s - 40) : s])]
     for start, found in candidates:
         if not _CITED.search(text[max(0, start - 60) : start]):
             return found
-    return candidates[0][1]
+    return candidates[0][1] if candidates else None
 
 
 def iso_date(value: object) -> str | None:

@@ -1,0 +1,229 @@
+"""Answer quality, measured: retrieval before/after and ablations on the two French development
+sets, retrieval latency on a ~100k-chunk index, and end-to-end answers with the default model.
+
+    python bench/bench_eval.py                  # everything (answers: 100 PIAF questions, ~1 h)
+    python bench/bench_eval.py --quick          # smaller index and sample
+    python bench/bench_eval.py --sample 20 --skip-latency
+
+Writes bench/results/eval_retrieval.json and bench/results/eval_answers.json.
+Protocol: each context is one document, indexed without its title (--body-only), so a question
+cannot find its document by the title it was written from; ranks are per document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import RESULTS, SHARED, table, write  # noqa: E402
+
+from clos.eval import load, run_answers  # noqa: E402
+from clos.eval.datasets import EvalDocument, EvalSet  # noqa: E402
+from clos.eval.metrics import retrieval_summary  # noqa: E402
+from clos.eval.report import ANSWER_COLUMNS  # noqa: E402
+from clos.eval.retrieval import evaluate_questions  # noqa: E402
+from clos.eval.runner import index_set, temporary_clos  # noqa: E402
+from clos.retrieve import LexicalRetriever  # noqa: E402
+from clos.retrieve import analyzer  # noqa: E402
+from clos.settings import Settings  # noqa: E402
+
+DEV_SETS = {
+    "service-public kb532": "eval/service-public/spf_qr_test_kb532.json",
+    "PIAF v1.0": "eval/piaf-v1.0.json",
+}
+GOAL = {"service-public kb532": "R@1", "PIAF v1.0": "R@5"}
+
+# The analyzer as it was before this work: elisions only, the shorter stop list.
+_LEGACY_STOP = analyzer.STOP_WORDS - set(
+    "pourquoi elles celui celle celles ceux si donc ainsi alors puis afin lorsque".split())
+_LEGACY_TOKEN = re.compile(r"\d+(?:[.,\-/]\d+)*|[^\W\d_]+", re.UNICODE)
+
+
+@contextlib.contextmanager
+def legacy_analyzer():
+    saved = analyzer._normalise, analyzer._TOKEN, analyzer.STOP_WORDS
+    analyzer._normalise = lambda text: analyzer._ELISION.sub(" ", text.lower())
+    analyzer._TOKEN, analyzer.STOP_WORDS = _LEGACY_TOKEN, _LEGACY_STOP
+    try:
+        yield
+    finally:
+        analyzer._normalise, analyzer._TOKEN, analyzer.STOP_WORDS = saved
+
+
+BASE = {"coverage_weight": 0.0}
+FINAL: dict = {}  # LexicalRetriever's defaults
+# (label, analyzer, chunking (target, max) or None, retriever options)
+ABLATIONS = [
+    ("baseline: BM25 (FTS5 1.2/0.75), Snowball, elisions", "legacy", None, BASE),
+    ("+ analyzer: acronyms, digit groups, L.2121-29, stop words", "new", None, BASE),
+    ("+ coverage re-scoring (0.5)", "legacy", None, {}),
+    ("+ BM25 k1=0.9 b=0.4 (Python re-score of 100)", "legacy", None,
+     {**BASE, "pool": 100, "k1": 0.9, "b": 0.4}),
+    ("+ pseudo-relevance feedback (10 terms, 1 doc)", "legacy", None,
+     {**BASE, "prf_terms": 10, "prf_docs": 1}),
+    ("+ term proximity (NEAR 3, 0.3)", "legacy", None, {**BASE, "proximity_weight": 0.3}),
+    ("+ document context (0.1 of sibling chunks)", "legacy", None,
+     {**BASE, "pool": 100, "doc_weight": 0.1}),
+    ("chunks of 200 tokens (max 260)", "legacy", (200, 260), BASE),
+    ("chunks of 800 tokens (max 1000)", "legacy", (800, 1000), BASE),
+    ("final: analyzer + coverage", "new", None, FINAL),
+    ("final + BM25 k1=0.9 b=0.4", "new", None, {"pool": 100, "k1": 0.9, "b": 0.4}),
+    ("final + pseudo-relevance feedback", "new", None, {"prf_terms": 10, "prf_docs": 1}),
+]
+
+
+def measure(evalset: EvalSet, settings: Settings, variants: list[tuple], k: int = 10) -> dict:
+    """{label: metrics} for each variant; one index per (analyzer, chunking)."""
+    results: dict[str, dict] = {}
+    groups: dict[tuple, list] = {}
+    for label, an, chunking, options in variants:
+        groups.setdefault((an, chunking), []).append((label, options))
+    for (an, chunking), members in groups.items():
+        s = settings if chunking is None else settings.replace(
+            chunk_tokens=chunking[0], chunk_max_tokens=chunking[1])
+        with (legacy_analyzer() if an == "legacy" else contextlib.nullcontext()):
+            with temporary_clos(s) as clos:
+                mapping = index_set(clos, evalset, "eval")
+                for label, options in members:
+                    clos.retriever = LexicalRetriever(
+                        clos.store, candidates=s.candidates, max_per_doc=s.max_chunks_per_doc,
+                        **options)
+                    ranks, lat = evaluate_questions(clos, evalset.questions, mapping, k=k)
+                    results[label] = retrieval_summary(ranks, lat)
+                    print(f"  {evalset.name:<20} {label:<60} "
+                          f"R@1 {results[label]['R@1']:.3f} R@5 {results[label]['R@5']:.3f} "
+                          f"MRR {results[label]['MRR@10']:.3f}", file=sys.stderr, flush=True)
+    return results
+
+
+def retrieval_tables(settings: Settings) -> dict:
+    sets = {name: load(SHARED / path, body_only=True) for name, path in DEV_SETS.items()}
+    by_set = {name: measure(es, settings, ABLATIONS) for name, es in sets.items()}
+    base, final = ABLATIONS[0][0], "final: analyzer + coverage"
+
+    rows = []
+    for which, label in (("before", base), ("after", final)):
+        for name in DEV_SETS:
+            m = by_set[name][label]
+            rows.append([f"{name} ({which})", m["R@1"], m["R@5"], m["R@10"], m["MRR@10"],
+                         m["nDCG@10"], m["p50_ms"], m["p95_ms"]])
+    table("Retrieval, body only (before → after)",
+          ["set", "R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "p50 ms", "p95 ms"], rows)
+
+    ab_rows = []
+    for label, *_ in ABLATIONS:
+        kb, piaf = (by_set[n][label] for n in DEV_SETS)
+        ref = [by_set[n][final if label.startswith("final +") else base] for n in DEV_SETS]
+        both = all(m["MRR@10"] > r["MRR@10"] and m[GOAL[n]] >= r[GOAL[n]]
+                   for m, r, n in zip((kb, piaf), ref, DEV_SETS))
+        verdict = "—" if label in (base, final) else ("improves both" if both else "no")
+        ab_rows.append([label, kb["R@1"], kb["R@5"], kb["MRR@10"], piaf["R@1"], piaf["R@5"],
+                        piaf["MRR@10"], max(kb["p95_ms"], piaf["p95_ms"]), verdict])
+    table("Ablation (kb532 body-only | PIAF v1.0 body-only; each line alone against the "
+          "baseline, « final + » lines against the final)",
+          ["technique", "kb R@1", "kb R@5", "kb MRR", "PIAF R@1", "PIAF R@5", "PIAF MRR",
+           "p95 ms", "verdict"], ab_rows)
+    return {"protocol": "body-only, one document per context, ranks per document",
+            "sets": {n: str(SHARED / p) for n, p in DEV_SETS.items()},
+            "results": by_set, "baseline": base, "final": final}
+
+
+# ------------------------------------------------------------------------------- latency
+def corpus_documents(limit_chars: int | None = None) -> list[EvalDocument]:
+    """Every text of the shared corpus read as plain text (Markdown and .txt), one per file."""
+    docs, total = [], 0
+    for folder in ("service-public-fiches", "cgct", "guides-etalab", "cnil-guide-rgpd-developpeur",
+                   "rgaa"):
+        for path in sorted((SHARED / "corpus" / folder).rglob("*")):
+            if path.suffix.lower() not in (".md", ".txt") or not path.is_file():
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            docs.append(EvalDocument(f"{folder}/{path.name}", path.stem, text))
+            total += len(text)
+            if limit_chars and total >= limit_chars:
+                return docs
+    return docs
+
+
+def latency(settings: Settings, target_chunks: int) -> dict:
+    """Index the corpus, the PIAF and kb532 contexts, replicated until ``target_chunks``."""
+    questions = []
+    pieces = corpus_documents()
+    for path in DEV_SETS.values():
+        es = load(SHARED / path, body_only=True)
+        pieces += es.documents
+        questions += es.sample(100, seed=1)
+    with temporary_clos(settings) as clos:
+        start, copy = time.perf_counter(), 0
+        while clos.store.chunk_count() < target_chunks:
+            batch = EvalSet(f"copy{copy}", "squad",
+                            [EvalDocument(f"{d.id}#{copy}", d.title, d.text) for d in pieces], [])
+            index_set(clos, batch, "big")
+            copy += 1
+            print(f"  index: {clos.store.chunk_count()} chunks, {time.perf_counter() - start:.0f} s",
+                  file=sys.stderr, flush=True)
+        index_s = time.perf_counter() - start
+        chunks = clos.store.chunk_count()
+        out = {}
+        for label, options in (("baseline BM25", BASE), ("final", FINAL)):
+            clos.retriever = LexicalRetriever(clos.store, candidates=settings.candidates,
+                                              max_per_doc=settings.max_chunks_per_doc, **options)
+            for q in questions[:10]:  # warm the page cache
+                clos.retrieve(q.question, collection="big")
+            _, lat = evaluate_questions(clos, questions, {}, k=10, collection="big")
+            m = retrieval_summary([None] * len(lat), lat)
+            out[label] = {"p50_ms": m["p50_ms"], "p95_ms": m["p95_ms"], "queries": len(lat)}
+    table(f"Retrieval latency on {chunks} chunks ({len(questions)} questions)",
+          ["retriever", "p50 ms", "p95 ms"],
+          [[k, v["p50_ms"], v["p95_ms"]] for k, v in out.items()])
+    return {"chunks": chunks, "index_s": round(index_s, 1), "latency": out}
+
+
+# ------------------------------------------------------------------------------- answers
+def answers(settings: Settings, sample: int, model: str | None, seed: int) -> dict:
+    evalset = load(SHARED / DEV_SETS["PIAF v1.0"])
+    result = run_answers(evalset, settings, sample=sample, model=model, seed=seed,
+                         progress=lambda i, n: print(f"  answers {i}/{n}", file=sys.stderr,
+                                                     flush=True))
+    m = result.metrics
+    table(f"Answers, PIAF v1.0, {result.sample} questions (seed {seed}), model {result.model}",
+          ["metric", "value"], [[c, m[c]] for c in ANSWER_COLUMNS + ("ttft_p95_s",)])
+    return result.to_dict()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20k-chunk index, 10 answers")
+    parser.add_argument("--sample", type=int, default=None, help="PIAF questions answered")
+    parser.add_argument("--model", default=None, help="answer model (default: settings)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--chunks", type=int, default=None, help="latency index size")
+    parser.add_argument("--skip-retrieval", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--skip-answers", action="store_true")
+    args = parser.parse_args()
+    if not (SHARED / "eval").is_dir():
+        print(f"Dossier partagé absent ({SHARED}) : banc ignoré.")
+        return
+    settings = Settings.load()
+    retrieval: dict = {}
+    if not args.skip_retrieval:
+        retrieval.update(retrieval_tables(settings))
+    if not args.skip_latency:
+        retrieval["latency"] = latency(settings, args.chunks or (20_000 if args.quick else 100_000))
+    if retrieval:
+        write("eval_retrieval", retrieval)
+    if not args.skip_answers:
+        sample = args.sample or (10 if args.quick else 100)
+        write("eval_answers", answers(settings, sample, args.model, args.seed))
+    print(f"\nRésultats dans {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
