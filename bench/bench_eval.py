@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import re
 import sys
 import time
@@ -185,6 +186,45 @@ def latency(settings: Settings, target_chunks: int) -> dict:
     return {"chunks": chunks, "index_s": round(index_s, 1), "latency": out}
 
 
+# --------------------------------------------------------------------------------- dense
+def dense(settings: Settings, model: str, docs: int, pool: int) -> dict:
+    """Hybrid (lexical pool re-ranked with GGUF embeddings by RRF) on the first ``docs`` PIAF
+    paragraphs and their questions: embedding costs ~0.3-1 s per chunk on this CPU."""
+    from clos.llm.registry import ensure, resolve
+    from clos.retrieve.dense import DenseIndex, HybridRetriever, LlamaEmbedder
+
+    full = load(SHARED / DEV_SETS["PIAF v1.0"], body_only=True)
+    keep = {d.id for d in full.documents[:docs]}
+    subset = EvalSet(full.name, full.format, [d for d in full.documents if d.id in keep],
+                     [q for q in full.questions if q.doc_id in keep])
+    spec = resolve(model, settings.models_dir)
+    embedder = LlamaEmbedder(ensure(spec, settings.models_dir), n_threads=settings.threads)
+    index = DenseIndex()
+    out = {}
+    with temporary_clos(settings) as clos:
+        mapping = index_set(clos, subset, "eval")
+        start = time.perf_counter()
+        for label, weight in (("lexical (final)", None), ("hybrid RRF, dense weight 0.5", 0.5),
+                              ("hybrid RRF, dense weight 1", 1.0),
+                              ("hybrid RRF, dense weight 3", 3.0)):
+            lexical = LexicalRetriever(clos.store, candidates=settings.candidates,
+                                       max_per_doc=settings.max_chunks_per_doc)
+            clos.retriever = lexical if weight is None else HybridRetriever(
+                lexical, embedder, index, dense_weight=weight, pool=pool)
+            ranks, lat = evaluate_questions(clos, subset.questions, mapping, k=10)
+            out[label] = retrieval_summary(ranks, lat)
+            print(f"  dense {label}: {out[label]['R@5']:.3f} ({time.perf_counter() - start:.0f} s)",
+                  file=sys.stderr, flush=True)
+    embedder.close()
+    table(f"Dense ({spec.name}, llama.cpp embedding mode) on {len(subset.documents)} PIAF "
+          f"paragraphs, {len(subset.questions)} questions, pool {pool}",
+          ["retriever", "R@1", "R@5", "R@10", "MRR@10", "p50 ms", "p95 ms"],
+          [[k, m["R@1"], m["R@5"], m["R@10"], m["MRR@10"], m["p50_ms"], m["p95_ms"]]
+           for k, m in out.items()])
+    return {"model": spec.name, "documents": len(subset.documents),
+            "questions": len(subset.questions), "pool": pool, "results": out}
+
+
 # ------------------------------------------------------------------------------- answers
 def answers(settings: Settings, sample: int, model: str | None, seed: int) -> dict:
     evalset = load(SHARED / DEV_SETS["PIAF v1.0"])
@@ -207,6 +247,10 @@ def main() -> None:
     parser.add_argument("--skip-retrieval", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-answers", action="store_true")
+    parser.add_argument("--dense", default=None,
+                        help="also measure hybrid retrieval with this GGUF (name or path)")
+    parser.add_argument("--dense-docs", type=int, default=100, help="PIAF paragraphs for --dense")
+    parser.add_argument("--dense-pool", type=int, default=20, help="lexical pool re-ranked")
     args = parser.parse_args()
     if not (SHARED / "eval").is_dir():
         print(f"Dossier partagé absent ({SHARED}) : banc ignoré.")
@@ -217,7 +261,14 @@ def main() -> None:
         retrieval.update(retrieval_tables(settings))
     if not args.skip_latency:
         retrieval["latency"] = latency(settings, args.chunks or (20_000 if args.quick else 100_000))
+    if args.dense:
+        retrieval["dense"] = dense(settings, args.dense, args.dense_docs, args.dense_pool)
     if retrieval:
+        # A partial run (--skip-…) keeps the other sections of the previous results.
+        previous = RESULTS / "eval_retrieval.json"
+        if previous.exists():
+            kept = {k: v for k, v in json.loads(previous.read_text()).items() if k != "machine"}
+            retrieval = {**kept, **retrieval}
         write("eval_retrieval", retrieval)
     if not args.skip_answers:
         sample = args.sample or (10 if args.quick else 100)

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, SHARED, percentile, table, write  # noqa: E402
+from common import ROOT, SHARED, percentile, table, write  # noqa: E402
 
 from clos.answer.prompts import build_prompt, select_excerpts  # noqa: E402
 from clos.pipeline import Clos  # noqa: E402

@@ -143,7 +143,8 @@ class Clos:
                     report.indexed += 1
                     report.chunks += n_chunks
                     report.pages += doc.pages or 1
-                governor.record(review, doc_id)
+                # An older copy this file replaces leaves the index (duplicate or version).
+                report.excluded += governor.record(review, doc_id)
             if doc_id is not None:
                 impact.ledger.record(
                     self.store, kind="ingest_document", ref_id=doc_id, collection_id=cid,

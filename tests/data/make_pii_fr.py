@@ -276,7 +276,7 @@ def deliberation(i):
         d.e("ADRESSE", address())
         d.t(", représentée par sa présidente, ")
         d.name(female=True, with_civility=True)
-        d.t(f", et immatriculée sous le numéro SIRET ")
+        d.t(", et immatriculée sous le numéro SIRET ")
         d.e("SIRET", siret())
         d.t(f" ;\nIl est proposé d'attribuer une subvention de {R.randrange(1, 40)} {R.randrange(100, 999)} € "
             f"au titre de l'exercice {year}, imputée au chapitre 65, article 6574.\n")
@@ -284,7 +284,7 @@ def deliberation(i):
         d.e("IBAN", iban())
         d.t(").\n")
     elif subject.startswith("Acquisition"):
-        d.t(f"Considérant que ")
+        d.t("Considérant que ")
         d.name(with_civility=True)
         d.t(", propriétaire de la parcelle cadastrée section " + pick(["AB", "CK", "HW"]) +
             f" n° {R.randrange(1, 900)}, située ")
@@ -541,7 +541,7 @@ def negatives(i):
     d.t(pick([
         f"Par délibération n° {R.randrange(2014, 2024)}/{R.randrange(1, 400)} du {R.randrange(1, 28)} {pick(MONTHS)} {R.randrange(2014, 2024)}, "
         f"le Conseil municipal a approuvé le budget primitif pour un montant total de {R.randrange(100, 999)} {R.randrange(100, 999)} {R.randrange(100, 999)},{R.randrange(10, 99)} €. ",
-        f"Conformément aux articles L.2121-29, L. 2122-21 et R. 2342-4 du CGCT, le Maire est chargé d'exécuter les décisions du conseil. ",
+        "Conformément aux articles L.2121-29, L. 2122-21 et R. 2342-4 du CGCT, le Maire est chargé d'exécuter les décisions du conseil. ",
     ]))
     d.t(f"Le montant des dépenses d'investissement s'élève à {R.randrange(10, 99)} {R.randrange(100, 999)} {R.randrange(100, 999)} euros, "
         f"dont {R.randrange(1, 9)} {R.randrange(100, 999)} {R.randrange(100, 999)} € au titre du programme 2021-2026. ")

@@ -7,7 +7,6 @@ from which the sampled questions' contexts were removed (unanswerable: refusing 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 

@@ -25,7 +25,7 @@ from clos.govern.flags import document_date, flag_document
 from clos.govern.pii import AllowList, detect_many
 from clos.govern.policy import CollectionPolicy, get_policy
 from clos.govern.pseudonymise import MemoryMap, Pseudonymiser, StoreMap
-from clos.types import Document, Finding, Flag, Section
+from clos.types import Document, Finding, Flag
 
 # Metadata fields that name a person whatever their content (DOCX/ODT/PDF properties).
 PERSON_KEYS = {"author", "creator", "last_modified_by", "lastmodifiedby", "modified_by",
@@ -203,26 +203,29 @@ class Governor:
         return governed
 
     # ------------------------------------------------------------------ record
-    def record(self, review: Review, document_id: int | None) -> None:
+    def record(self, review: Review, document_id: int | None) -> int:
         """Persist the decision, flags and counts; retire the older copies this one replaces.
 
         ``document_id`` is the indexed row, or None for an excluded file (any earlier indexed
-        version of that path is then removed from the index)."""
+        version of that path is then removed from the index). Returns how many older copies
+        left the index."""
         path = review.document.path
         if self.store is None:
             self._remember(review)
-            return
+            return 0
         if review.decision == "exclude" and document_id is None:
             stale = records.indexed_document_id(self.store, self.collection_id, path)
             if stale is not None:
                 self.store.delete_documents([stale])
         records.save_review(self.store, self.collection_id, review, document_id)
         if review.decision == "exclude":
-            return  # an excluded file replaces nothing
+            return 0  # an excluded file replaces nothing
+        retired = 0
         for match in review.supersedes:
             flag = Flag(match.kind, _older_reason(match, path))
-            records.supersede(self.store, self.collection_id, match.other.path, path, flag,
-                              self.policy.action(match.kind))
+            retired += records.supersede(self.store, self.collection_id, match.other.path, path,
+                                         flag, self.policy.action(match.kind)) is not None
+        return retired
 
     def _remember(self, review: Review) -> None:
         doc = review.document

@@ -9,7 +9,6 @@ from typing import Any, Iterable
 from clos.errors import IngestError
 from clos.govern.governor import Governor, Review
 from clos.govern.records import worst
-from clos.types import Flag
 
 
 def scan(paths: Iterable[str | Path], settings: Any, *, today: Any = None) -> dict[str, Any]:
