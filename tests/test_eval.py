@@ -12,7 +12,14 @@ from clos.eval import load
 from clos.eval.answers import AnswerRecord, strip_markers, summarize
 from clos.eval.datasets import DatasetError
 from clos.eval.metrics import (
-    contains, mrr_at, ndcg_at, normalize, percentile, rank_of, recall_at, token_f1,
+    contains,
+    mrr_at,
+    ndcg_at,
+    normalize,
+    percentile,
+    rank_of,
+    recall_at,
+    token_f1,
 )
 from clos.eval.report import markdown_table, write_json
 
@@ -150,7 +157,7 @@ def test_cli_eval_retrieval_prints_a_markdown_table(shared, tmp_path):
 
 
 def test_cli_eval_reports_a_missing_file_in_french(tmp_path):
-    code, out = run("eval", "retrieval", "--squad", str(tmp_path / "absent.json"))
+    code, _ = run("eval", "retrieval", "--squad", str(tmp_path / "absent.json"))
     assert code != 0
 
 

@@ -75,8 +75,8 @@ def store(tmp_path):
         "Les frais d'hébergement sont remboursés dans la limite de 70 € à Paris.",
     ], title="Frais de déplacement")
     _index(store, cid, "/cgct.txt", [
-        "Article L.2121-29 : le conseil municipal règle par ses délibérations les affaires de la "
-        "commune.",
+        ("Article L.2121-29 : le conseil municipal règle par ses délibérations les affaires de "
+         "la commune."),
     ])
     _index(store, cid, "/ccas.txt", ["Le CCAS anime une action générale de prévention sociale."])
     _index(store, cid, "/budget.txt", ["Le budget primitif est voté par le conseil municipal."])
@@ -165,3 +165,24 @@ def test_gguf_embeddings_and_hybrid_fusion_with_the_shipped_model(store, setting
     assert len(again) == len(pool)  # every pool chunk already had its vector
     assert sum(1 for h in fused if h.path == "/frais.txt") <= 2  # diversity after fusion
     embedder.close()
+
+
+# ------------------------------------------------------------------ excerpts for the prompt
+def test_focused_excerpts_keep_the_sentences_that_answer_verbatim():
+    from clos.answer.prompts import focus, select_excerpts
+
+    text = ("Le conseil municipal se réunit au moins une fois par trimestre. Le maire convoque le "
+            "conseil. La convocation est envoyée trois jours francs avant la séance. Dans les "
+            "communes de 3 500 habitants et plus, une note de synthèse est jointe. Le budget "
+            "primitif est voté avant le 15 avril.")
+    hit = Hit(chunk_id=1, document_id=1, path="/cgct.md", title="", page=None, heading_path=(),
+              text=text, score=1.0, tokens=80)
+    short = focus(hit, "Quand la convocation est-elle envoyée ?", 30)
+    assert "trois jours francs" in short.text and short.text in text and short.tokens <= 30
+    assert focus(hit, "budget primitif", 200) is hit  # fits: untouched
+    many = [Hit(chunk_id=i, document_id=i, path=f"/{i}.md", title="", page=None,
+                heading_path=(), text=text, score=1.0, tokens=80) for i in range(4)]
+    assert len(select_excerpts(many, budget=300, k=4)) == 2  # whole chunks: two fit
+    focused = select_excerpts(many, budget=300, k=4, question="Quand le budget est-il voté ?")
+    assert len(focused) == 4 and all("budget" in h.text for h in focused)
+    assert sum(h.tokens + 25 for h in focused) <= 300

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -28,16 +30,63 @@ def french_date(d: date) -> str:
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
-def select_excerpts(hits: list[Hit], *, budget: int, k: int) -> list[Hit]:
-    """Best hits first, as many as fit in ``budget`` tokens (always at least one)."""
+HEADER_TOKENS = 25  # « [n] (file, page, date) » and the blank line
+
+
+def select_excerpts(hits: list[Hit], *, budget: int, k: int, question: str | None = None) -> list[Hit]:
+    """Best hits first, as many as fit in ``budget`` tokens (always at least one).
+
+    With ``question``, each hit is first cut down to the run of its sentences that holds most
+    of the question's words, within an equal share of the budget: prompt evaluation dominates
+    the time to the first word on a CPU, so more sources fit in the same time."""
+    if question is not None and hits:
+        share = max(budget // max(min(k, len(hits)), 1) - HEADER_TOKENS, 40)
+        hits = [focus(h, question, share) for h in hits[:k]]
     chosen, used = [], 0
     for hit in hits[:k]:
-        cost = hit.tokens + 25  # the excerpt header
+        cost = hit.tokens + HEADER_TOKENS
         if chosen and used + cost > budget:
             continue
         chosen.append(hit)
         used += cost
     return chosen
+
+
+_SENTENCE = re.compile(r"(?<=[.!?…:;])\s+|\n+")
+
+
+def focus(hit: Hit, question: str, max_tokens: int) -> Hit:
+    """``hit`` cut down to the consecutive sentences holding most of the question's terms, within
+    ``max_tokens`` (the hit itself when it fits); the text stays verbatim for quoting."""
+    if hit.tokens <= max_tokens or not hit.text.strip():
+        return hit
+    from clos.retrieve.analyzer import analyze
+
+    spans, start = [], 0
+    for match in _SENTENCE.finditer(hit.text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end()
+    if start < len(hit.text):
+        spans.append((start, len(hit.text)))
+    per_char = hit.tokens / max(len(hit.text), 1)
+    cost = [max(1, round((b - a) * per_char)) for a, b in spans]
+    terms = set(analyze(question))
+    gain = [len(terms & set(analyze(hit.text[a:b]))) for a, b in spans]
+    best, best_score = (0, 0), (-1, 0)
+    for i in range(len(spans)):
+        used, j = 0, i
+        while j < len(spans) and used + cost[j] <= max_tokens:
+            used += cost[j]
+            j += 1
+        if j == i:  # one sentence alone is too long: keep it, cut later by the model's window
+            j = i + 1
+        score = (sum(gain[i:j]), -i)  # most question terms, then the earliest window
+        if score > best_score:
+            best, best_score = (i, j), score
+    a, b = spans[best[0]][0], spans[best[1] - 1][1]
+    text = hit.text[a:b].strip()
+    return replace(hit, text=text, tokens=max(1, round(len(text) * per_char)))
 
 
 def excerpt_header(n: int, hit: Hit) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -33,8 +32,8 @@ def register(app: typer.Typer) -> None:
         squad: Path = typer.Option(..., "--squad", exists=True, dir_okay=False, help=TEXT["squad"]),
         body_only: bool = typer.Option(False, "--body-only", help=TEXT["body_only"]),
         k: int = typer.Option(10, "--k", min=1, help="Profondeur du classement évalué."),
-        limit: Optional[int] = typer.Option(None, "--limit", min=1,
-                                            help="Ne poser qu'un échantillon de N questions."),
+        limit: int | None = typer.Option(None, "--limit", min=1,
+                                         help="Ne poser qu'un échantillon de N questions."),
         seed: int = typer.Option(42, "--seed", help=TEXT["seed"]),
         as_json: bool = typer.Option(False, "--json", help=TEXT["json"]),
         out_dir: Path = typer.Option(Path("bench/results"), "--out-dir", help=TEXT["out_dir"]),
@@ -55,7 +54,8 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         label = f"{evalset.name}{' (corps seul)' if body_only else ''}"
-        console.print(metrics_table([(label, result.metrics)], RETRIEVAL_COLUMNS), markup=False)
+        console.print(metrics_table([(label, result.metrics)], RETRIEVAL_COLUMNS), markup=False,
+                      highlight=False, soft_wrap=True)
         console.print(TEXT["written"].format(path=path), style="dim")
 
     @group.command("answers")
@@ -63,8 +63,8 @@ def register(app: typer.Typer) -> None:
     def answers(
         squad: Path = typer.Option(..., "--squad", exists=True, dir_okay=False, help=TEXT["squad"]),
         sample: int = typer.Option(20, "--sample", min=1, help="Nombre de questions posées."),
-        model: Optional[str] = typer.Option(None, "--model", "-m",
-                                            help="Nom de modèle (clos models) ou chemin .gguf."),
+        model: str | None = typer.Option(None, "--model", "-m",
+                                         help="Nom de modèle (clos models) ou chemin .gguf."),
         body_only: bool = typer.Option(False, "--body-only", help=TEXT["body_only"]),
         seed: int = typer.Option(42, "--seed", help=TEXT["seed"]),
         as_json: bool = typer.Option(False, "--json", help=TEXT["json"]),
@@ -90,5 +90,6 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         label = f"{evalset.name} · {result.model} · n={result.sample}"
-        console.print(metrics_table([(label, result.metrics)], ANSWER_COLUMNS), markup=False)
+        console.print(metrics_table([(label, result.metrics)], ANSWER_COLUMNS), markup=False,
+                      highlight=False, soft_wrap=True)
         console.print(TEXT["written"].format(path=path), style="dim")

@@ -7,8 +7,9 @@ from which the sampled questions' contexts were removed (unanswerable: refusing 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from clos.eval.datasets import EvalSet
 from clos.eval.metrics import contains, percentile, token_f1

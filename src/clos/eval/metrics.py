@@ -7,7 +7,7 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 
 # ------------------------------------------------------------------------------- retrieval

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from clos.eval.datasets import EvalDocument, EvalSet
 from clos.settings import Settings
@@ -19,7 +19,7 @@ def as_document(evalset: EvalSet, doc: EvalDocument) -> Document:
 
 
 @contextlib.contextmanager
-def temporary_clos(settings: Settings, data_dir: Path | None = None) -> Iterator["Clos"]:  # noqa: F821
+def temporary_clos(settings: Settings, data_dir: Path | None = None) -> Iterator[Clos]:  # noqa: F821
     """A Clos over a fresh data folder (removed afterwards unless ``data_dir`` is given)."""
     from clos.pipeline import Clos
 

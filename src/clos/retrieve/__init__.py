@@ -3,4 +3,4 @@
 from clos.retrieve.analyzer import analyze
 from clos.retrieve.lexical import LexicalRetriever, diversify
 
-__all__ = ["analyze", "LexicalRetriever", "diversify"]
+__all__ = ["LexicalRetriever", "analyze", "diversify"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from clos.errors import ModelError, RetrievalError
 from clos.types import Hit
@@ -123,7 +123,7 @@ class DenseIndex:
         np.savez(Path(path), ids=np.array(self.ids, dtype="int64"), vectors=self.matrix)
 
     @classmethod
-    def load(cls, path: Path | str) -> "DenseIndex":
+    def load(cls, path: Path | str) -> DenseIndex:
         np = _numpy()
         data = np.load(Path(path))
         index = cls()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import pairwise
 
 from clos.retrieve.analyzer import analyze
 from clos.types import Hit
@@ -72,7 +73,7 @@ class LexicalRetriever:
         if self.prf_terms:
             self._feedback(collection_id, terms, hits, self._bags(hits, bags), limit)
         if self.proximity_weight and len(terms) > 1:
-            near = " OR ".join(f'NEAR("{a}" "{c}", {self.proximity})' for a, c in zip(terms, terms[1:]))
+            near = " OR ".join(f'NEAR("{a}" "{c}", {self.proximity})' for a, c in pairwise(terms))
             _merge(hits, self.store.search(collection_id, near, limit), self.proximity_weight,
                    add_new=False)
         total = sum(idf.values()) or 1.0
