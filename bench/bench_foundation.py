@@ -89,7 +89,7 @@ def bench_ttft(data_dir: Path, model: str, questions: list[str], repeats: int) -
             for i, question in enumerate(questions):
                 hits = clos.retriever.search(cid, question, settings.candidates)
                 excerpts = select_excerpts(hits, budget=settings.context_token_budget,
-                                           k=settings.top_k)
+                                           k=settings.top_k, question=question)
                 prompt = llm.render(build_prompt(question, excerpts, today=date.today(),
                                                  template=llm.spec.template))
                 tokens.append(len(bare.tokenize(prompt.encode("utf-8"))))

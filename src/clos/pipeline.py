@@ -215,7 +215,8 @@ class Clos:
         s = self.settings
         start = time.perf_counter()
         hits = self.retriever.search(cid, question, s.candidates)
-        excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k)
+        excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k,
+                                   question=question)
         retrieval_s = time.perf_counter() - start
         model_name = model or (str(s.model_path) if s.model_path else s.model)
         if not excerpts or excerpts[0].relevance < s.min_relevance:

@@ -8,7 +8,6 @@ models) plugs in here unchanged, and ``HybridRetriever`` fuses it with the lexic
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -47,6 +46,9 @@ class LlamaEmbedder:
             except ImportError as exc:
                 raise ModelError("llama-cpp-python n'est pas installé : lancez « make install ».") from exc
             try:
+                from clos.llm.llamacpp import _quiet_stderr, _silence_llama_log
+
+                _silence_llama_log()
                 with _quiet_stderr():
                     self._llm = Llama(model_path=str(self.path), embedding=True, n_ctx=self.n_ctx,
                                       n_batch=self.n_ctx, n_ubatch=self.n_ctx,
@@ -169,19 +171,3 @@ class HybridRetriever:
             fused[h.chunk_id] += self.dense_weight / (self.rrf_k + r)
         hits.sort(key=lambda h: -fused[h.chunk_id])
         return diversify(hits, k, max_per_doc)
-
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    """llama.cpp writes its loading log straight to fd 2."""
-    if os.environ.get("CLOS_DEBUG"):
-        yield
-        return
-    fd = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(fd, 2)
-        os.close(fd)
