@@ -44,7 +44,7 @@ _READERS = {
     "csv": ("clos.ingest.office", "read_csv"),
     "pptx": ("clos.ingest.office", "read_pptx"),
     "odp": ("clos.ingest.opendocument", "read_odp"),
-    "html": ("clos.ingest.text", "read_html"),
+    "html": ("clos.ingest.web", "read_html"),
     "md": ("clos.ingest.text", "read_md"),
     "txt": ("clos.ingest.text", "read_txt"),
     "eml": ("clos.ingest.mail", "read_eml"),

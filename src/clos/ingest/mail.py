@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from clos.errors import IngestError
-from clos.ingest.text import split_paragraphs, decode_bytes, html_to_sections, looks_binary
+from clos.ingest.text import decode_bytes, looks_binary, split_paragraphs
+from clos.ingest.web import html_to_sections
 from clos.types import Document, Section
 
 _HEADERS = (("From", "De"), ("To", "À"), ("Cc", "Cc"), ("Date", "Date"), ("Subject", "Objet"))
