@@ -14,11 +14,7 @@ app = typer.Typer(
 COMMAND_MODULES = ("ingest", "ask", "system", "govern", "impact", "evaluate")
 
 for _name in COMMAND_MODULES:
-    try:
-        importlib.import_module(f"clos.cli.{_name}").register(app)
-    except ModuleNotFoundError as _exc:  # TEMPORARY while modules are being written
-        if _exc.name != f"clos.cli.{_name}":
-            raise
+    importlib.import_module(f"clos.cli.{_name}").register(app)
 
 
 def main() -> None:
