@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
-from pathlib import Path
 from typing import Any, Callable
 
 import typer
@@ -49,11 +47,3 @@ def human_size(n: int | None) -> str:
             return f"{n:,.0f} {unit}".replace(",", " ") if unit == "o" else f"{n:.1f} {unit}".replace(".", ",")
         n /= 1024
     return str(n)
-
-
-def is_tty() -> bool:
-    return sys.stdout.isatty()
-
-
-def paths_arg(paths: list[Path]) -> list[Path]:
-    return [Path(p) for p in paths]
