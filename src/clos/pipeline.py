@@ -14,11 +14,13 @@ from typing import Callable, Iterable, Protocol
 
 from clos import impact
 from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
-from clos.answer.verify import verify
+from clos.answer.verify import Verification, answer_window, verify
 from clos.errors import ClosError, IngestError
 from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
 from clos.retrieve import LexicalRetriever, analyze
+from clos.retrieve.dense import HybridRetriever, embed_pending, to_blob
+from clos.retrieve.embedders import load_embedder
 from clos.settings import Settings
 from clos.store import open_store
 from clos.types import Answer, Document, Hit, Timings, Usage
@@ -44,6 +46,7 @@ class IngestReport:
     excluded: int = 0
     pages: int = 0
     chunks: int = 0
+    vectors: int = 0  # chunks embedded (with their document, or left from an earlier run)
     duration_s: float = 0.0
     errors: list[tuple[str, str]] = field(default_factory=list)
     impact: dict | None = None
@@ -53,12 +56,18 @@ class Clos:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.load()
         self.store = open_store(self.settings)
-        self.retriever = LexicalRetriever(
+        lexical = LexicalRetriever(
             self.store, candidates=self.settings.candidates,
             max_per_doc=self.settings.max_chunks_per_doc,
         )
+        self.embedder = load_embedder(self.settings)
+        self.retriever = lexical if self.embedder is None else HybridRetriever(
+            lexical, self.embedder, dense_weight=self.settings.dense_weight,
+            pool=self.settings.dense_pool)
 
     def close(self) -> None:
+        if self.embedder is not None:
+            self.embedder.close()
         self.store.close()
 
     def __enter__(self) -> "Clos":
@@ -101,6 +110,8 @@ class Clos:
                     progress.advance(str(path), pages=report.pages, error=error)
             if sync:
                 report.removed = self._sync(cid, roots, {str(p) for p in files}, known, excluded)
+            report.vectors += self.embed_pending(cid)  # chunks indexed before vectors existed
+            self._changed()  # governance may have retired older copies
         report.duration_s = time.perf_counter() - start
         assessed = impact.assess(run.measurement, prompt_tokens=0, completion_tokens=0,
                                  settings=self.settings)
@@ -116,13 +127,34 @@ class Clos:
         return report
 
     def index_document(self, collection_id: int, doc: Document, *, size: int = 0) -> tuple[int, int]:
-        """Chunk, analyse and store one already-read (and already-governed) document."""
+        """Chunk, analyse, store and embed one already-read (and already-governed) document."""
         chunks = chunk_document(doc, self.settings.chunk_tokens, self.settings.chunk_max_tokens)
         title_terms = " ".join(analyze(doc.title))
         terms = [(" ".join(analyze(c.text)),
                   f"{title_terms} {' '.join(analyze(' '.join(c.heading_path)))}".strip())
                  for c in chunks]
-        return self.store.replace_document(collection_id, doc, chunks, terms, size=size), len(chunks)
+        doc_id = self.store.replace_document(collection_id, doc, chunks, terms, size=size)
+        if self.embedder is not None and chunks:
+            # The stored (pseudonymised) text is what gets embedded, never the original.
+            vectors = self.embedder.embed_passages([c.text for c in chunks])
+            self.store.add_vectors(self.embedder.name,
+                                   ((c.id, to_blob(v)) for c, v in zip(chunks, vectors)))
+        self._changed()
+        return doc_id, len(chunks)
+
+    def embed_pending(self, collection_id: int) -> int:
+        """Embed the collection's chunks that have no vector for the current embedder."""
+        if self.embedder is None:
+            return 0
+        done = embed_pending(self.store, self.embedder, collection_id)
+        if done:
+            self._changed()
+        return done
+
+    def _changed(self) -> None:
+        index = getattr(self.retriever, "index", None)
+        if index is not None:
+            index.invalidate()
 
     def _ingest_one(self, path: Path, cid: int, known: dict, governor, report: IngestReport):
         key = str(path)
@@ -143,6 +175,7 @@ class Clos:
                     doc_id, n_chunks = self.index_document(cid, doc, size=path.stat().st_size)
                     report.indexed += 1
                     report.chunks += n_chunks
+                    report.vectors += n_chunks if self.embedder is not None else 0
                     report.pages += doc.pages or 1
                 # An older copy this file replaces leaves the index (duplicate or version).
                 report.excluded += governor.record(review, doc_id)
@@ -169,7 +202,9 @@ class Clos:
                     and any(p == str(r) or p.startswith(str(r) + "/") for r in roots)]
 
         forget(self.store, cid, gone(excluded))
-        return self.store.delete_documents(known[p][0] for p in gone(known))
+        removed = self.store.delete_documents(known[p][0] for p in gone(known))
+        self._changed()
+        return removed
 
     # ------------------------------------------------------------------- ask
     def retrieve(self, question: str, *, collection: str | None = None) -> list[Hit]:
@@ -220,7 +255,9 @@ class Clos:
                                    question=question)
         retrieval_s = time.perf_counter() - start
         model_name = model or (str(s.model_path) if s.model_path else s.model)
-        if not excerpts or excerpts[0].relevance < s.min_relevance:
+        # With dense retrieval the first excerpt may hold few of the question's words while
+        # another holds them all: the best one decides.
+        if not excerpts or max(h.relevance for h in excerpts) < s.min_relevance:
             return Answer(question=question, answer=REFUSAL, refused=True, citations=[],
                           model=model_name, usage=Usage(),
                           timings=Timings(retrieval_s=retrieval_s,
@@ -231,13 +268,20 @@ class Clos:
         gen = llm.generate(prompt, max_tokens=s.max_tokens, temperature=s.temperature,
                            on_token=on_token)
         checked = verify(gen.text, excerpts)
+        grounding = None
+        if not checked.refused and self.embedder is not None and s.min_grounding > 0:
+            window = answer_window(question, gen.text, excerpts)
+            grounding = float(self.embedder.embed_passages([window])[0]
+                              @ self.embedder.embed_query(question)) if window else 0.0
+            if grounding < s.min_grounding:
+                checked = Verification(text=REFUSAL, refused=True, sentences=checked.sentences)
         answer = Answer(
             question=question, answer=checked.text, refused=checked.refused,
             citations=checked.citations, model=llm.name,
             usage=Usage(gen.prompt_tokens, gen.completion_tokens),
             timings=Timings(retrieval_s=retrieval_s, ttft_s=retrieval_s + gen.ttft_s,
                             total_s=time.perf_counter() - start),
-            unsupported=checked.unsupported,
+            unsupported=checked.unsupported, grounding=grounding,
         )
         answer.warnings = _freshness_warnings(answer, excerpts)
         return answer

@@ -80,6 +80,7 @@ class Hit:
     doc_date: str | None = None
     mtime: float = 0.0
     relevance: float = 0.0  # query-term coverage in [0, 1], used for refusals
+    similarity: float | None = None  # cosine to the question when dense retrieval ran
 
 
 @dataclass
@@ -116,11 +117,14 @@ class Answer:
     unsupported: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     impact: dict[str, Any] | None = None
+    # Cosine between the question and the passage the answer draws on (None: not measured).
+    grounding: float | None = None
     id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("id")
-        if data["impact"] is None:
-            data.pop("impact")
+        for optional in ("impact", "grounding"):
+            if data[optional] is None:
+                data.pop(optional)
         return data

@@ -118,6 +118,29 @@ def verify(answer: str, hits: list[Hit], *, threshold: float = SUPPORT_THRESHOLD
                         unsupported=unsupported, citations=citations)
 
 
+_PASSAGE = re.compile(r"(?<=[.!?…;:])\s+|\n+")
+
+
+def answer_window(question: str, answer: str, hits: list[Hit]) -> str:
+    """The excerpt passage the answer draws on: the sentence holding most of the answer's own
+    words (those it did not take from the question), with its neighbours.
+
+    A small model asked about something the excerpts do not say still writes a fluent sentence
+    from them; what gives it away is that the passage it drew on is not about the question."""
+    asked = set(analyze(question))
+    own = set(analyze(_MARKER.sub("", answer))) - asked
+    best, window = (-1.0, -1.0), ""
+    for hit in hits:
+        sentences = [s for s in _PASSAGE.split(hit.text) if s.strip()]
+        for i, sentence in enumerate(sentences):
+            share = len(own & set(analyze(sentence))) / len(own) if own else 0.0
+            around = " ".join(sentences[max(0, i - 1): i + 2])
+            coverage = len(asked & set(analyze(around))) / len(asked) if asked else 0.0
+            if (share, coverage) > best:
+                best, window = (share, coverage), around
+    return window
+
+
 def _attach(sentence: str, numbers: list[int]) -> str:
     marks = "".join(f"[{n}]" for n in numbers)
     if sentence and sentence[-1] in ".!?…":

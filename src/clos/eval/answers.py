@@ -37,6 +37,9 @@ class AnswerRecord:
     total_s: float
     refused_unanswerable: bool | None = None
     unanswerable_answer: str = ""
+    # Kept to recalibrate min_grounding: the cosine measured with and without the source.
+    grounding: float | None = None
+    unanswerable_grounding: float | None = None
 
 
 @dataclass
@@ -93,11 +96,13 @@ def run_answers(
                 prompt_tokens=answer.usage.prompt_tokens,
                 completion_tokens=answer.usage.completion_tokens,
                 ttft_s=answer.timings.ttft_s, total_s=answer.timings.total_s,
+                grounding=answer.grounding,
             )
             if unanswerable:
                 other = clos.ask(q.question, collection=HOLDOUT, model=model, meter=False, log=False)
                 record.refused_unanswerable = other.refused
                 record.unanswerable_answer = other.answer
+                record.unanswerable_grounding = other.grounding
             records.append(record)
             if progress:
                 progress(i + 1, len(questions))

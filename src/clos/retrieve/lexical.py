@@ -57,7 +57,9 @@ class LexicalRetriever:
         self.proximity_weight, self.proximity = proximity_weight, proximity
         self.doc_weight = doc_weight
 
-    def search(self, collection_id: int, query: str, k: int) -> list[Hit]:
+    def search(self, collection_id: int, query: str, k: int, *,
+               max_per_doc: int | None = None) -> list[Hit]:
+        """The best ``k`` hits, at most ``max_per_doc`` per document (0: no limit)."""
         terms = list(dict.fromkeys(analyze(query)))
         if not terms:
             return []
@@ -76,10 +78,8 @@ class LexicalRetriever:
             near = " OR ".join(f'NEAR("{a}" "{c}", {self.proximity})' for a, c in pairwise(terms))
             _merge(hits, self.store.search(collection_id, near, limit), self.proximity_weight,
                    add_new=False)
-        total = sum(idf.values()) or 1.0
+        self._coverage(hits, idf, bags)
         for hit in hits:
-            present = set(self._bags([hit], bags)[hit.chunk_id])
-            hit.relevance = sum(w for t, w in idf.items() if t in present) / total
             hit.score += self.coverage_weight * hit.relevance
         if self.doc_weight:
             per_doc: dict[int, float] = defaultdict(float)
@@ -88,9 +88,22 @@ class LexicalRetriever:
             for hit in hits:
                 hit.score += self.doc_weight * (per_doc[hit.document_id] - hit.score)
         hits.sort(key=lambda h: -h.score)
-        return diversify(hits, k, self.max_per_doc)
+        limit = self.max_per_doc if max_per_doc is None else (max_per_doc or len(hits))
+        return diversify(hits, k, limit)
+
+    def annotate(self, query: str, hits: list[Hit]) -> None:
+        """Set ``relevance`` on hits found another way (dense search), as search() sets it."""
+        terms = list(dict.fromkeys(analyze(query)))
+        if terms and hits:
+            self._coverage(hits, self._idf(terms), {})
 
     # ----------------------------------------------------------------- helpers
+    def _coverage(self, hits: list[Hit], idf: dict[str, float], bags: dict[int, list[str]]) -> None:
+        total = sum(idf.values()) or 1.0
+        for hit in hits:
+            present = set(self._bags([hit], bags)[hit.chunk_id])
+            hit.relevance = sum(w for t, w in idf.items() if t in present) / total
+
     def _bags(self, hits: list[Hit], bags: dict[int, list[str]]) -> dict[int, list[str]]:
         """The analysed terms of each hit (body and title/headings), read back from the index."""
         for hit in hits:

@@ -202,13 +202,7 @@ class SQLiteStore:
                 rows = self.conn.execute(full, (match, collection_id, limit)).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"La recherche a échoué : {exc}", detail=match) from exc
-        return [
-            Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
-                page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
-                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
-                mtime=r["mtime"])
-            for r in rows
-        ]
+        return [_hit(r) for r in rows]
 
     def term_document_frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many chunks hold each analysed term (FTS5 vocabulary, all collections)."""
@@ -232,6 +226,46 @@ class SQLiteStore:
         return int(self.conn.execute(
             "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id"
             " WHERE d.collection_id = ?", (collection_id,)).fetchone()[0])
+
+    def hits(self, chunk_ids: Iterable[int]) -> list[Hit]:
+        """The chunks with these ids as hits of score 0 (dense retrieval finds ids, not rows)."""
+        ids = [int(i) for i in chunk_ids]
+        if not ids:
+            return []
+        rows = self.conn.execute(
+            f"SELECT {self._HIT_COLUMNS}, 0.0 AS rank FROM chunks c"
+            f" JOIN documents d ON d.id = c.document_id WHERE c.id IN ({','.join('?' * len(ids))})",
+            ids).fetchall()
+        return [_hit(r) for r in rows]
+
+    # --------------------------------------------------------------- vectors
+    def pending_vectors(self, collection_id: int, model: str, limit: int) -> list[tuple[int, str]]:
+        """(chunk id, text) of chunks of the collection that have no vector for ``model`` yet."""
+        rows = self.conn.execute(
+            "SELECT c.id, c.text FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " WHERE d.collection_id = ? AND NOT EXISTS (SELECT 1 FROM chunk_vectors v"
+            " WHERE v.chunk_id = c.id AND v.model = ?) ORDER BY c.id LIMIT ?",
+            (collection_id, model, limit)).fetchall()
+        return [(int(r[0]), r[1]) for r in rows]
+
+    def add_vectors(self, model: str, items: Iterable[tuple[int, bytes]]) -> int:
+        rows = [(int(cid), model, bytes(blob)) for cid, blob in items]
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO chunk_vectors (chunk_id, model, vector) VALUES (?,?,?)", rows)
+        return len(rows)
+
+    def vectors(self, collection_id: int, model: str) -> tuple[list[int], list[bytes]]:
+        rows = self.conn.execute(
+            "SELECT v.chunk_id, v.vector FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id"
+            " JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND v.model = ?"
+            " ORDER BY v.chunk_id", (collection_id, model)).fetchall()
+        return [int(r[0]) for r in rows], [r[1] for r in rows]
+
+    def version(self) -> tuple[int, int]:
+        """Changes when this connection or another one has written (cache invalidation)."""
+        return (int(self.conn.execute("PRAGMA data_version").fetchone()[0]),
+                self.conn.total_changes)
 
     # ------------------------------------------------------------- journals
     def log_answer(self, collection_id: int | None, answer: Answer) -> int:
@@ -284,11 +318,19 @@ class SQLiteStore:
             "collections": one("SELECT COUNT(*) FROM collections"),
             "documents": one("SELECT COUNT(*) FROM documents"),
             "chunks": one("SELECT COUNT(*) FROM chunks"),
+            "vectors": one("SELECT COUNT(*) FROM chunk_vectors"),
             "answers": one("SELECT COUNT(*) FROM answers"),
             "size_bytes": sum(
                 p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists()
             ),
         }
+
+
+def _hit(r: sqlite3.Row) -> Hit:
+    return Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
+               page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
+               score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
+               mtime=r["mtime"])
 
 
 def _split_sql(sql: str) -> list[str]:

@@ -1,0 +1,128 @@
+"""Dense retrieval: the built-in French-capable embedder, vectors in the store, hybrid fusion."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from clos.pipeline import Clos
+from clos.retrieve.dense import HybridRetriever, VectorIndex, to_blob
+from clos.retrieve.embedders import E5_SMALL, E5SmallEmbedder, LlamaEmbedder, load_embedder
+from clos.retrieve.lexical import LexicalRetriever
+from clos.store import open_store
+
+CNIL = "cnil-guide-rgpd-developpeur"
+# A question that shares no stem with the page that answers it (« attaques informatiques »).
+PARAPHRASE = "Comment éviter le piratage de mon application ?"
+ANSWERING = "18-Se prémunir contre les attaques informatiques.md"
+FILES = ["01-Identifier les données personnelles.md", "02-Préparer son developpement.md",
+         "10-Veiller à la qualité de votre code et sa documentation.md", ANSWERING,
+         "16-Analyser les traceurs.md", "04-Gérer son code source.md"]
+
+
+@pytest.fixture(scope="module")
+def e5():
+    embedder = E5SmallEmbedder()
+    yield embedder
+    embedder.close()
+
+
+def test_e5_places_a_french_paraphrase_closest(e5):
+    passages = e5.embed_passages([
+        "Le tarif de la restauration scolaire est fixé à 3,50 euros par repas.",
+        "Le conseil municipal approuve le compte administratif de l'exercice.",
+        "La piscine municipale ouvre le dimanche matin.",
+    ])
+    assert passages.shape == (3, 384)
+    assert abs(float(passages[0] @ passages[0]) - 1.0) < 1e-4
+    sims = passages @ e5.embed_query("Combien coûte un déjeuner à la cantine ?")
+    assert int(sims.argmax()) == 0
+
+
+def test_store_keeps_vectors_per_model_and_drops_them_with_their_document(settings, e5):
+    from clos.types import Chunk, Document, Section
+
+    store = open_store(settings)
+    assert store.schema_version() >= 4
+    cid = store.collection_id("c")
+    doc = Document(path="/a.txt", title="A", format="txt", sections=[Section(text="x")],
+                   content_hash="h")
+    chunks = [Chunk(text="Le maire préside le conseil.", ordinal=0, page=None, heading_path=(),
+                    tokens=6),
+              Chunk(text="Tarte aux pommes.", ordinal=1, page=None, heading_path=(), tokens=4)]
+    doc_id = store.replace_document(cid, doc, chunks, [("maire", ""), ("tart", "")], size=1)
+    assert [c for c, _ in store.pending_vectors(cid, E5_SMALL, 10)] == [c.id for c in chunks]
+    vectors = e5.embed_passages([c.text for c in chunks])
+    store.add_vectors(E5_SMALL, [(c.id, to_blob(v)) for c, v in zip(chunks, vectors)])
+    assert store.pending_vectors(cid, E5_SMALL, 10) == []
+    assert store.pending_vectors(cid, "another-model", 10) != []  # spaces never mix
+    index = VectorIndex(store, E5_SMALL)
+    ids, matrix = index.get(cid)
+    assert ids.tolist() == [c.id for c in chunks] and matrix.shape == (2, 384)
+    assert abs(float(matrix[1] @ vectors[1]) - 1.0) < 1e-5  # float32 round trip
+    store.delete_documents([doc_id])
+    index.invalidate()
+    assert len(index.get(cid)[0]) == 0
+    assert store.stats()["vectors"] == 0
+    store.close()
+
+
+@pytest.mark.slow
+def test_ingest_embeds_every_chunk_and_hybrid_finds_a_paraphrase(corpus, tmp_path, dense):
+    folder = tmp_path / "cnil"
+    folder.mkdir()
+    for name in FILES:
+        shutil.copy(corpus / CNIL / name, folder / name)
+    with Clos() as clos:
+        assert isinstance(clos.retriever, HybridRetriever)
+        report = clos.ingest([folder], collection="cnil")
+        stats = clos.store.stats()
+        assert report.failed == 0 and stats["vectors"] == stats["chunks"] > 0
+        cid = clos.store.collection_id("cnil")
+        lexical = [h.path for h in clos.retriever.lexical.search(cid, PARAPHRASE, 2)]
+        hybrid = clos.retriever.search(cid, PARAPHRASE, 2)
+        assert not any(p.endswith(ANSWERING) for p in lexical)
+        assert any(h.path.endswith(ANSWERING) for h in hybrid)
+        assert all(h.similarity is not None and 0 <= h.relevance <= 1 for h in hybrid)
+        # A changed file gets new vectors; the old ones go with its old chunks.
+        (folder / ANSWERING).write_text("Le chiffrement protège les mots de passe des usagers.",
+                                        encoding="utf-8")
+        clos.ingest([folder], collection="cnil")
+        stats = clos.store.stats()
+        assert stats["vectors"] == stats["chunks"]
+        top = clos.retrieve("Comment protéger les mots de passe ?", collection="cnil")[0]
+        assert "chiffrement protège" in top.text
+
+
+def test_embedder_setting_chooses_the_backend(settings, tmp_path):
+    from clos.errors import RetrievalError
+
+    assert load_embedder(settings) is None  # the suite indexes lexically unless a test opts in
+    assert isinstance(load_embedder(settings.replace(embedder=E5_SMALL)), E5SmallEmbedder)
+    gguf = load_embedder(settings.replace(embedder=str(tmp_path / "m.gguf")))
+    assert isinstance(gguf, LlamaEmbedder) and gguf.name == "gguf:m.gguf"
+    with pytest.raises(RetrievalError, match="inconnu"):
+        load_embedder(settings.replace(embedder="bert-anglais"))
+    with Clos(settings) as clos:
+        assert isinstance(clos.retriever, LexicalRetriever)
+
+
+@pytest.mark.slow
+def test_a_gguf_model_embeds_through_llama_cpp_and_fuses(settings, corpus, tmp_path):
+    """Any GGUF embedding model plugs in by path; tested with the GGUF model Clos ships."""
+    from clos.llm.registry import BUILTIN, ensure
+
+    path = ensure(BUILTIN["gemma3-270m"], settings.models_dir)
+    folder = tmp_path / "cnil"
+    folder.mkdir()
+    for name in FILES[:3]:
+        shutil.copy(corpus / CNIL / name, folder / name)
+    with Clos(settings.replace(embedder=str(path))) as clos:
+        assert clos.embedder.name == f"gguf:{path.name}"
+        clos.ingest([folder], collection="g")
+        stats = clos.store.stats()
+        assert stats["vectors"] == stats["chunks"] > 0
+        hits = clos.retrieve("données personnelles", collection="g")
+        assert hits and all(h.similarity is not None for h in hits)
+        assert len({h.chunk_id for h in hits}) == len(hits)
