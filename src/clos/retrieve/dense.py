@@ -19,7 +19,7 @@ class VectorIndex:
 
     def __init__(self, store, model: str) -> None:
         self.store, self.model = store, model
-        self._cache: dict[int, tuple[tuple, object, object]] = {}
+        self._cache: dict[int, tuple] = {}
         self.generation = 0  # bumped by the writer of this process; other writers via data_version
 
     def invalidate(self) -> None:
@@ -34,9 +34,14 @@ class VectorIndex:
             ids, blobs = self.store.vectors(collection_id, self.model)
             matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), -1)
                       if ids else np.zeros((0, 1), dtype="float32"))
-            cached = (key, np.asarray(ids, dtype="int64"), matrix)
+            cached = (key, np.asarray(ids, dtype="int64"), matrix,
+                      {cid: row for row, cid in enumerate(ids)})
             self._cache[collection_id] = cached
         return cached[1], cached[2]
+
+    def position(self, collection_id: int) -> dict[int, int]:
+        """Chunk id → row of the matrix ``get`` returned (built with it, not per query)."""
+        return self._cache[collection_id][3]
 
 
 def to_blob(vector) -> bytes:
@@ -72,12 +77,12 @@ class HybridRetriever:
         top = np.argpartition(-sims, min(self.pool, len(ids)) - 1)[: self.pool]
         lo, hi = float(sims[top].min()), float(sims[top].max())
         span = hi - lo or 1.0
-        position = {int(c): i for i, c in enumerate(ids.tolist())}
+        position = self.index.position(collection_id)
         best = max((h.score for h in lexical), default=0.0) or 1.0
         hits = {h.chunk_id: h for h in lexical}
         for h in lexical:
             h.score /= best
-        new = [int(ids[i]) for i in top if int(ids[i]) not in hits]
+        new = {int(ids[i]) for i in top if int(ids[i]) not in hits}
         if new:
             found = self.store.hits(new)
             self.lexical.annotate(query, found)
