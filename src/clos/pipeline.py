@@ -19,7 +19,7 @@ from clos.errors import ClosError, IngestError
 from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
 from clos.retrieve import LexicalRetriever, analyze
-from clos.retrieve.dense import HybridRetriever, embed_pending, to_blob
+from clos.retrieve.dense import HybridRetriever, embed_chunks, embed_pending
 from clos.retrieve.embedders import load_embedder
 from clos.settings import Settings
 from clos.store import open_store
@@ -136,9 +136,7 @@ class Clos:
         doc_id = self.store.replace_document(collection_id, doc, chunks, terms, size=size)
         if self.embedder is not None and chunks:
             # The stored (pseudonymised) text is what gets embedded, never the original.
-            vectors = self.embedder.embed_passages([c.text for c in chunks])
-            self.store.add_vectors(self.embedder.name,
-                                   ((c.id, to_blob(v)) for c, v in zip(chunks, vectors)))
+            embed_chunks(self.store, self.embedder, [(c.id, c.text) for c in chunks])
         self._changed()
         return doc_id, len(chunks)
 

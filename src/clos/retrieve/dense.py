@@ -28,7 +28,7 @@ class VectorIndex:
     def get(self, collection_id: int):
         """(chunk ids, matrix) of the collection; empty arrays when nothing is embedded yet."""
         np = numpy()
-        key = (self.store.version()[0], self.generation)
+        key = (self.store.data_version(), self.generation)
         cached = self._cache.get(collection_id)
         if cached is None or cached[0] != key:
             ids, blobs = self.store.vectors(collection_id, self.model)
@@ -107,6 +107,13 @@ class HybridRetriever:
         return diversify(ranked, k, self.max_per_doc)
 
 
+def embed_chunks(store, embedder: Embedder, chunks: list[tuple[int, str]]) -> int:
+    """Embed (chunk id, text) pairs and store their vectors under the embedder's name."""
+    vectors = embedder.embed_passages([text for _, text in chunks])
+    return store.add_vectors(embedder.name, ((cid, to_blob(v))
+                                             for (cid, _), v in zip(chunks, vectors)))
+
+
 def embed_pending(store, embedder: Embedder, collection_id: int, *, batch: int = 32,
                   progress=None) -> int:
     """Embed every chunk of the collection that has no vector for this embedder yet."""
@@ -115,8 +122,6 @@ def embed_pending(store, embedder: Embedder, collection_id: int, *, batch: int =
         pending = store.pending_vectors(collection_id, embedder.name, batch)
         if not pending:
             return done
-        vectors = embedder.embed_passages([text for _, text in pending])
-        done += store.add_vectors(embedder.name, ((cid, to_blob(v))
-                                                  for (cid, _), v in zip(pending, vectors)))
+        done += embed_chunks(store, embedder, pending)
         if progress is not None:
             progress(done)

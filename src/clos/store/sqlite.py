@@ -262,10 +262,9 @@ class SQLiteStore:
             " ORDER BY v.chunk_id", (collection_id, model)).fetchall()
         return [int(r[0]) for r in rows], [r[1] for r in rows]
 
-    def version(self) -> tuple[int, int]:
-        """Changes when this connection or another one has written (cache invalidation)."""
-        return (int(self.conn.execute("PRAGMA data_version").fetchone()[0]),
-                self.conn.total_changes)
+    def data_version(self) -> int:
+        """Changes when another connection has committed (this process tracks its own writes)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     # ------------------------------------------------------------- journals
     def log_answer(self, collection_id: int | None, answer: Answer) -> int:
