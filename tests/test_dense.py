@@ -8,7 +8,13 @@ import pytest
 
 from clos.pipeline import Clos
 from clos.retrieve.dense import HybridRetriever, VectorIndex, to_blob
-from clos.retrieve.embedders import E5_SMALL, E5SmallEmbedder, LlamaEmbedder, load_embedder
+from clos.retrieve.embedders import (
+    E5_SMALL,
+    CachedEmbedder,
+    E5SmallEmbedder,
+    LlamaEmbedder,
+    load_embedder,
+)
 from clos.retrieve.lexical import LexicalRetriever
 from clos.store import open_store
 
@@ -40,6 +46,41 @@ def test_e5_places_a_french_paraphrase_closest(e5):
     assert int(sims.argmax()) == 0
 
 
+class Counting:
+    """A real embedder that records what it was asked to embed."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.passages, self.queries = inner, inner.name, [], []
+
+    def embed_passages(self, texts):
+        self.passages += list(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text):
+        self.queries.append(text)
+        return self.inner.embed_query(text)
+
+    def close(self):
+        pass
+
+
+def test_the_cache_embeds_each_text_once_across_folders(tmp_path, e5):
+    path = tmp_path / "cache" / "embeddings.sqlite3"
+    first = CachedEmbedder(Counting(e5), path)
+    a = first.embed_passages(["Le maire préside le conseil.", "La piscine ouvre le dimanche."])
+    first.close()
+    counting = Counting(e5)
+    second = CachedEmbedder(counting, path)
+    b = second.embed_passages(["La piscine ouvre le dimanche.", "Tarte aux pommes."])
+    assert counting.passages == ["Tarte aux pommes."]  # the other came from the file
+    assert abs(float(a[1] @ b[0]) - 1.0) < 1e-6 and b.shape == (2, 384)
+    q = second.embed_query("Qui préside le conseil ?")
+    second.embed_query("Qui préside le conseil ?")
+    assert counting.queries == ["Qui préside le conseil ?"]  # queries and passages kept apart
+    assert abs(float(q @ e5.embed_query("Qui préside le conseil ?")) - 1.0) < 1e-6
+    assert second.embed_passages([]).shape[0] == 0
+
+
 def test_store_keeps_vectors_per_model_and_drops_them_with_their_document(settings, e5):
     from clos.types import Chunk, Document, Section
 
@@ -65,6 +106,32 @@ def test_store_keeps_vectors_per_model_and_drops_them_with_their_document(settin
     index.invalidate()
     assert len(index.get(cid)[0]) == 0
     assert store.stats()["vectors"] == 0
+    store.close()
+
+
+def test_hybrid_search_embeds_the_question_once_per_answer(settings, e5):
+    from clos.types import Chunk, Document, Section
+
+    store = open_store(settings)
+    cid = store.collection_id("c")
+    texts = ["Le tarif de la cantine scolaire est de 3,50 euros par repas.",
+             "La piscine municipale ouvre le dimanche matin."]
+    for i, text in enumerate(texts):
+        doc = Document(path=f"/{i}.txt", title="", format="txt", sections=[Section(text=text)],
+                       content_hash=str(i))
+        chunk = Chunk(text=text, ordinal=0, page=None, heading_path=(), tokens=12)
+        store.replace_document(cid, doc, [chunk], [(w, "") for w in text.lower().split()], size=1)
+        store.add_vectors(E5_SMALL, [(chunk.id, to_blob(e5.embed_passages([text])[0]))])
+    counting = Counting(e5)
+    hybrid = HybridRetriever(LexicalRetriever(store, max_per_doc=2), counting)
+    question = "Combien coûte un déjeuner à la cantine ?"
+    hits = hybrid.search(cid, question, 2)
+    assert hits[0].text == texts[0] and hits[0].similarity is not None
+    hybrid.query_vector(question)  # the grounding check reuses the search's vector
+    assert counting.queries == [question]
+    hybrid.search(cid, "Quand ouvre la piscine ?", 2)
+    assert len(counting.queries) == 2
+    hybrid.close()
     store.close()
 
 

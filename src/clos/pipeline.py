@@ -66,6 +66,7 @@ class Clos:
             pool=self.settings.dense_pool)
 
     def close(self) -> None:
+        self.retriever.close()
         if self.embedder is not None:
             self.embedder.close()
         self.store.close()
@@ -270,7 +271,7 @@ class Clos:
         if not checked.refused and self.embedder is not None and s.min_grounding > 0:
             window = answer_window(question, gen.text, excerpts)
             grounding = float(self.embedder.embed_passages([window])[0]
-                              @ self.embedder.embed_query(question)) if window else 0.0
+                              @ self.retriever.query_vector(question)) if window else 0.0
             if grounding < s.min_grounding:
                 checked = Verification(text=REFUSAL, refused=True, sentences=checked.sentences)
         answer = Answer(

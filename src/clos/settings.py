@@ -56,6 +56,9 @@ class Settings:
     embedder: str = "multilingual-e5-small"
     embed_query_prefix: str = "query: "  # for GGUF E5-style models; the built-in one applies its own
     embed_passage_prefix: str = "passage: "
+    # Keep vectors on disk by text digest (cache_dir/embeddings.sqlite3): evaluation turns it on,
+    # since it indexes the same texts again and again.
+    embedding_cache: bool = False
     dense_weight: float = 1.0
     dense_pool: int = 100
     # Refuse when the passage an answer draws on is this far from the question (cosine with the

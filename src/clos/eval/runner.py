@@ -25,7 +25,8 @@ def temporary_clos(settings: Settings, data_dir: Path | None = None) -> Iterator
 
     with contextlib.ExitStack() as stack:
         folder = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clos-eval-")))
-        clos = stack.enter_context(Clos(settings.replace(data_dir=folder)))
+        # Every run indexes the same contexts again: their vectors come from the on-disk cache.
+        clos = stack.enter_context(Clos(settings.replace(data_dir=folder, embedding_cache=True)))
         yield clos
 
 

@@ -57,6 +57,9 @@ class LexicalRetriever:
         self.proximity_weight, self.proximity = proximity_weight, proximity
         self.doc_weight = doc_weight
 
+    def close(self) -> None:
+        """Nothing to release: the store belongs to its owner (same shape as the hybrid one)."""
+
     def search(self, collection_id: int, query: str, k: int, *,
                max_per_doc: int | None = None) -> list[Hit]:
         """The best ``k`` hits, at most ``max_per_doc`` per document (0: no limit)."""
