@@ -157,3 +157,20 @@ def test_focused_excerpts_keep_the_sentences_that_answer_verbatim():
     focused = select_excerpts(many, budget=300, k=4, question="Quand le budget est-il voté ?")
     assert len(focused) == 4 and all("budget" in h.text for h in focused)
     assert sum(h.tokens + 25 for h in focused) <= 300
+
+
+def test_the_best_excerpt_gets_the_widest_window_and_unused_tokens_flow_on():
+    from clos.answer.prompts import HEADER_TOKENS, shares
+
+    def hit(tokens):
+        return Hit(chunk_id=tokens, document_id=1, path="/a.md", title="", page=None,
+                   heading_path=(), text="x", score=1.0, tokens=tokens)
+
+    text_budget = 450 - 3 * HEADER_TOKENS
+    long = shares([hit(300), hit(300), hit(300)], 450)
+    assert long[0] == round(text_budget * 2 / 3) and sum(long) == text_budget
+    assert abs(long[1] - long[2]) <= 1
+    short_first = shares([hit(60), hit(300), hit(300)], 450)
+    assert short_first[1] == (text_budget - 60) // 2  # what the first left is shared by the others
+    assert shares([hit(300)], 450) == [450 - HEADER_TOKENS]
+    assert min(shares([hit(300)] * 8, 100)) >= 40  # never a window too small to hold a sentence

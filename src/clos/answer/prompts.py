@@ -33,15 +33,40 @@ def french_date(d: date) -> str:
 HEADER_TOKENS = 25  # « [n] (file, page, date) » and the blank line
 
 
+# Share of the excerpt budget the best hit may take when excerpts are cut down to fit. Measured
+# on 400 PIAF questions (hybrid retrieval, 3 excerpts, 450 tokens): the gold span was inside the
+# excerpts for 0.72 of them with equal shares, 0.815 with 2/3 for the first (0.81 at 0.6 and
+# 0.73): the best hit holds the answer most often, and a wider window around its best sentences
+# keeps the answer more often than a third window elsewhere.
+FIRST_SHARE = 2 / 3
+MIN_SHARE = 40
+
+
+def shares(hits: list[Hit], budget: int) -> list[int]:
+    """Token allowance of each hit's text: the first takes FIRST_SHARE, the others split the rest,
+    and what a short hit leaves unused goes to the ones after it."""
+    n = len(hits)
+    remaining = max(budget - n * HEADER_TOKENS, MIN_SHARE * n)
+    out = []
+    for i, hit in enumerate(hits):
+        left = n - i
+        share = remaining if left == 1 else (
+            round(remaining * FIRST_SHARE) if i == 0 else remaining // left)
+        share = max(share, MIN_SHARE)
+        out.append(share)
+        remaining = max(remaining - min(hit.tokens, share), 0)
+    return out
+
+
 def select_excerpts(hits: list[Hit], *, budget: int, k: int, question: str | None = None) -> list[Hit]:
     """Best hits first, as many as fit in ``budget`` tokens (always at least one).
 
     With ``question``, each hit is first cut down to the run of its sentences that holds most
-    of the question's words, within an equal share of the budget: prompt evaluation dominates
-    the time to the first word on a CPU, so more sources fit in the same time."""
+    of the question's words, within its share of the budget (see ``shares``): prompt evaluation
+    dominates the time to the first word on a CPU, so more sources fit in the same time."""
     if question is not None and hits:
-        share = max(budget // max(min(k, len(hits)), 1) - HEADER_TOKENS, 40)
-        hits = [focus(h, question, share) for h in hits[:k]]
+        hits = hits[:k]
+        hits = [focus(h, question, share) for h, share in zip(hits, shares(hits, budget))]
     chosen, used = [], 0
     for hit in hits[:k]:
         cost = hit.tokens + HEADER_TOKENS
