@@ -87,6 +87,8 @@ ABLATIONS = [
      {"fusion": "rrf", "dense_weight": 2.0}),
     ("lexical final + e5, linear (weight 0.5)", "new", None, {}, {"dense_weight": 0.5}),
     (FINAL, "new", None, {}, {"dense_weight": 1.0}),
+    ("lexical final + e5, linear (weight 1), lexical pool 100", "new", None, {},
+     {"dense_weight": 1.0, "lexical_pool": 100}),
     ("lexical final + e5, linear (weight 1.5)", "new", None, {}, {"dense_weight": 1.5}),
     ("lexical final + e5, linear (weight 2)", "new", None, {}, {"dense_weight": 2.0}),
 ]
@@ -223,8 +225,10 @@ def latency(settings: Settings, target_chunks: int) -> dict:
         for label, options, prefetch, hybrid in (
                 ("before: BM25, join then rank", BASE, 0, None),
                 ("lexical final: rank then join, coverage", {}, 4, None),
-                ("+ e5 dense, query embedded before the search", {}, 4, SequentialHybrid),
-                ("final: + e5 dense, query embedded during the search", {}, 4, HybridRetriever)):
+                ("+ e5 dense: lexical pool 100, query embedded before the search", {}, 4,
+                 functools.partial(SequentialHybrid, lexical_pool=100)),
+                ("final: + e5 dense: lexical pool 40, query embedded during the search", {}, 4,
+                 HybridRetriever)):
             clos.store.search = functools.partial(search, prefetch=prefetch)
             lexical = LexicalRetriever(clos.store, candidates=settings.candidates,
                                        max_per_doc=settings.max_chunks_per_doc, **options)

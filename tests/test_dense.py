@@ -135,6 +135,37 @@ def test_hybrid_search_embeds_the_question_once_per_answer(settings, e5):
     store.close()
 
 
+def test_fetching_only_the_dense_rows_that_can_rank_changes_no_result(settings, e5):
+    from clos.types import Chunk, Document, Section
+
+    topics = ["la cantine scolaire", "la piscine municipale", "le conseil municipal",
+              "les impôts locaux", "la bibliothèque", "le stationnement", "les déchets",
+              "le permis de construire", "la crèche", "le marché public", "l'état civil",
+              "les associations"]
+    store = open_store(settings)
+    cid = store.collection_id("c")
+    for i, topic in enumerate(topics):
+        texts = [f"Les horaires et les tarifs de {topic} sont fixés par délibération.",
+                 f"Pour toute question sur {topic}, adressez-vous à la mairie."]
+        doc = Document(path=f"/{i}.txt", title="", format="txt",
+                       sections=[Section(text=" ".join(texts))], content_hash=str(i))
+        chunks = [Chunk(text=t, ordinal=n, page=None, heading_path=(), tokens=14)
+                  for n, t in enumerate(texts)]
+        store.replace_document(cid, doc, chunks,
+                               [(" ".join(t.lower().split()), "") for t in texts], size=1)
+        store.add_vectors(E5_SMALL, [(c.id, to_blob(v))
+                                     for c, v in zip(chunks, e5.embed_passages(texts))])
+    hybrid = HybridRetriever(LexicalRetriever(store, max_per_doc=1), e5, pool=30,
+                             lexical_pool=60)
+    for question in ("Combien coûte le repas des enfants ?", "Où garer ma voiture ?"):
+        everything = hybrid.search(cid, question, 50)  # every candidate fetched
+        assert len(everything) == len(topics)  # one chunk per document
+        assert [h.chunk_id for h in hybrid.search(cid, question, 3)] == \
+            [h.chunk_id for h in everything[:3]]
+    hybrid.close()
+    store.close()
+
+
 @pytest.mark.slow
 def test_ingest_embeds_every_chunk_and_hybrid_finds_a_paraphrase(corpus, tmp_path, dense):
     folder = tmp_path / "cnil"
