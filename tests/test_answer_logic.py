@@ -80,3 +80,19 @@ def test_answer_window_is_the_passage_the_answer_draws_on_not_the_question():
     assert "15,25" in window and "24 avril" in window
     # An answer that only repeats the question draws on nothing of its own.
     assert answer_window(question, "", []) == ""
+
+
+def test_a_list_answer_is_checked_item_by_item_and_quoted_for_each():
+    from clos.answer.verify import best_quote
+
+    answer = ("- L'indemnité de repas est de 15,25 € - les nuitées : 60 € en province et 70 € à "
+              "Paris [1]")
+    assert split_sentences(answer) == ["L'indemnité de repas est de 15,25 €",
+                                       "les nuitées : 60 € en province et 70 € à Paris [1]"]
+    excerpt = ("Indemnité de repas : 15,25 € par repas.\n"
+               "Remboursement des nuitées : 60 € pour la province et 70 € pour Paris.\n"
+               "Transport en commun : sur justificatif.")
+    quote = best_quote(excerpt, split_sentences(answer))
+    assert quote == ("Indemnité de repas : 15,25 € par repas. […] Remboursement des nuitées : "
+                     "60 € pour la province et 70 € pour Paris.")
+    assert best_quote(excerpt, ["Le tramway de Lyon"]) in excerpt  # nothing shared: one passage

@@ -35,8 +35,13 @@ class Verification:
 
 
 def split_sentences(text: str) -> list[str]:
-    text = re.sub(r"\s+", " ", text).strip()
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()] if text else []
+    """Sentences, and list items as their own claims (a small model often answers with a list
+    on one line: one « sentence » mixing several facts could be quoted by only one of them)."""
+    out = []
+    for part in _LINE_BREAK.split(text):
+        part = re.sub(r"^[-•–]\s+", "", re.sub(r"\s+", " ", part).strip())
+        out += [s.strip() for s in _SENTENCE_END.split(part) if s.strip()] if part else []
+    return out
 
 
 def is_refusal(text: str) -> bool:
@@ -69,14 +74,30 @@ _LINE_BREAK = re.compile(r"\n\s*(?:[-•–]\s+)?|\s+[-•–]\s+")
 
 
 def best_quote(excerpt: str, sentences: list[str], limit: int = 240) -> str:
-    """The excerpt passage (sentence, line or list item) that shares most with the answer
-    sentences it supports, as written in the excerpt so it can be found in the document."""
-    target = set().union(*(set(analyze(s)) for s in sentences)) if sentences else set()
-    candidates = [s for part in _LINE_BREAK.split(excerpt) for s in split_sentences(part)]
+    """For each answer sentence the excerpt supports, the excerpt passage (sentence, line or
+    list item) sharing most with it, as written in the excerpt so it can be found in the
+    document; several passages are joined in the excerpt's order with « […] »."""
+    candidates = split_sentences(excerpt)
     candidates = [c for c in candidates if analyze(c)] or [re.sub(r"\s+", " ", excerpt).strip()]
-    # Most shared terms first; among equals, the shorter passage is the sharper quote.
-    quote = max(candidates, key=lambda c: (len(target & set(analyze(c))), -len(c)))
-    return quote if len(quote) <= limit else quote[: limit - 1].rsplit(" ", 1)[0] + "…"
+    terms = [set(analyze(c)) for c in candidates]
+    numbers = [_numbers(c) for c in candidates]
+
+    def best(target: set[str], figures: set[str] = frozenset()) -> int:
+        # Shared numbers first (a figure is the fact a reader checks), then shared terms; among
+        # equals, the shorter passage is the sharper quote.
+        return max(range(len(candidates)), key=lambda i: (
+            len(figures & numbers[i]), len(target & terms[i]), -len(candidates[i])))
+
+    targets = [set(analyze(s)) for s in sentences]
+    picks = [best(t, _numbers(s)) for t, s in zip(targets, sentences)]
+    chosen = {i for i in picks if any(t & terms[i] for t in targets)}
+    chosen = chosen or {best(set().union(*targets))}
+    quotes = [_cut(candidates[i], limit) for i in sorted(chosen)]
+    return " […] ".join(quotes)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def verify(answer: str, hits: list[Hit], *, threshold: float = SUPPORT_THRESHOLD) -> Verification:
