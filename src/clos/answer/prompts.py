@@ -77,7 +77,8 @@ def select_excerpts(hits: list[Hit], *, budget: int, k: int, question: str | Non
     return chosen
 
 
-_SENTENCE = re.compile(r"(?<=[.!?…:;])\s+|\n+")
+# Where an excerpt may be cut: after a sentence or clause end, or at a line break.
+PASSAGE_BREAK = re.compile(r"(?<=[.!?…:;])\s+|\n+")
 
 
 def focus(hit: Hit, question: str, max_tokens: int) -> Hit:
@@ -88,7 +89,7 @@ def focus(hit: Hit, question: str, max_tokens: int) -> Hit:
     from clos.retrieve.analyzer import analyze
 
     spans, start = [], 0
-    for match in _SENTENCE.finditer(hit.text):
+    for match in PASSAGE_BREAK.finditer(hit.text):
         if match.start() > start:
             spans.append((start, match.start()))
         start = match.end()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from clos.answer.prompts import REFUSAL
+from clos.answer.prompts import PASSAGE_BREAK, REFUSAL
 from clos.retrieve.analyzer import analyze, fold
 from clos.types import Citation, Hit
 
@@ -139,9 +139,6 @@ def verify(answer: str, hits: list[Hit], *, threshold: float = SUPPORT_THRESHOLD
                         unsupported=unsupported, citations=citations)
 
 
-_PASSAGE = re.compile(r"(?<=[.!?…;:])\s+|\n+")
-
-
 def answer_window(question: str, answer: str, hits: list[Hit]) -> str:
     """The excerpt passage the answer draws on: the sentence holding most of the answer's own
     words (those it did not take from the question), with its neighbours.
@@ -152,7 +149,7 @@ def answer_window(question: str, answer: str, hits: list[Hit]) -> str:
     own = set(analyze(_MARKER.sub("", answer))) - asked
     best, window = (-1.0, -1.0), ""
     for hit in hits:
-        sentences = [s for s in _PASSAGE.split(hit.text) if s.strip()]
+        sentences = [s for s in PASSAGE_BREAK.split(hit.text) if s.strip()]
         for i, sentence in enumerate(sentences):
             share = len(own & set(analyze(sentence))) / len(own) if own else 0.0
             around = " ".join(sentences[max(0, i - 1): i + 2])
