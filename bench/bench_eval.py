@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import functools
 import json
+import os
 import re
 import sys
 import time
@@ -81,6 +82,8 @@ ABLATIONS = [
     (FINAL_LEXICAL, "new", None, {}, None),
     ("final + BM25 k1=0.9 b=0.4", "new", None, {"pool": 100, "k1": 0.9, "b": 0.4}, None),
     ("final + pseudo-relevance feedback", "new", None, {"prf_terms": 10, "prf_docs": 1}, None),
+    ("final, matching only terms in ≤ 10 % of chunks (max_df 0.1)", "new", None,
+     {"max_df": 0.1}, None),
     ("e5 dense alone", "new", None, {}, {"dense_weight": 1000.0}),
     ("lexical final + e5, RRF (k 60, weight 1)", "new", None, {}, {"fusion": "rrf"}),
     ("lexical final + e5, RRF (k 60, weight 2)", "new", None, {},
@@ -89,6 +92,8 @@ ABLATIONS = [
     (FINAL, "new", None, {}, {"dense_weight": 1.0}),
     ("lexical final + e5, linear (weight 1), lexical pool 100", "new", None, {},
      {"dense_weight": 1.0, "lexical_pool": 100}),
+    ("lexical final + e5, linear (weight 1), max_df 0.1", "new", None, {"max_df": 0.1},
+     {"dense_weight": 1.0}),
     ("lexical final + e5, linear (weight 1.5)", "new", None, {}, {"dense_weight": 1.5}),
     ("lexical final + e5, linear (weight 2)", "new", None, {}, {"dense_weight": 2.0}),
 ]
@@ -184,23 +189,78 @@ class SequentialHybrid(HybridRetriever):
         return super().search(collection_id, query, k)
 
 
+# label → (lexical options, store prefetch, hybrid: None or (retriever class, lexical pool,
+# e5 threads)). prefetch=0 is the store's former query, which joined every match before sorting.
+LATENCY_LINES = {
+    "before: BM25, join then rank": (BASE, 0, None),
+    "lexical final: rank then join, coverage": ({}, 4, None),
+    "lexical final, matching only terms in ≤ 10 % of chunks (max_df 0.1)": ({"max_df": 0.1}, 4, None),
+    "hybrid, session 2: lexical pool 100, query embedded before the search, e5 on 2 threads":
+        ({}, 4, (SequentialHybrid, 100, 2)),
+    "hybrid, session 3: lexical pool 40, query embedded during the search, e5 on 2 threads":
+        ({}, 4, (HybridRetriever, None, 2)),
+    "final: hybrid, e5 on 1 thread": ({}, 4, (HybridRetriever, None, 1)),
+}
+# Measured again in a child process with OpenBLAS as numpy ships it (its threads spin ≈ 0.1 s
+# after each product): `import clos` changes that only before numpy loads, so not in this process.
+SPINNING = ["lexical final: rank then join, coverage",
+            "hybrid, session 2: lexical pool 100, query embedded before the search, e5 on 2 threads",
+            "hybrid, session 3: lexical pool 40, query embedded during the search, e5 on 2 threads",
+            "final: hybrid, e5 on 1 thread"]
+
+
+def latency_questions() -> list:
+    return [q for path in DEV_SETS.values()
+            for q in load(SHARED / path, body_only=True).sample(100, seed=1)]
+
+
+def latency_lines(clos, settings: Settings, labels: list[str]) -> dict:
+    """p50/p95 of each line's search over the « big » collection of ``clos``, one line after
+    the other with one retriever alive at a time, as in use. (Taking turns question by question
+    hid the OpenBLAS effect: with three vector matrices alive, every line paid about the same.)"""
+    from clos.retrieve.embedders import E5SmallEmbedder
+
+    questions, out, search = latency_questions(), {}, clos.store.search
+    for label in labels:
+        options, prefetch, hybrid = LATENCY_LINES[label]
+        clos.store.search = functools.partial(search, prefetch=prefetch)
+        lexical = LexicalRetriever(clos.store, candidates=settings.candidates,
+                                   max_per_doc=settings.max_chunks_per_doc, **options)
+        load_s, clos.retriever = time.perf_counter(), lexical
+        if hybrid:
+            kind, pool, threads = hybrid
+            clos.retriever = kind(lexical, E5SmallEmbedder(n_threads=threads), lexical_pool=pool)
+            clos.retriever.index.get(clos.store.collection_id("big"))
+        load_s = time.perf_counter() - load_s
+        for q in questions[:10]:  # warm the page cache
+            clos.retrieve(q.question, collection="big")
+        _, lat = evaluate_questions(clos, questions, {}, k=10, collection="big")
+        m = retrieval_summary([None] * len(lat), lat)
+        out[label] = {"p50_ms": m["p50_ms"], "p95_ms": m["p95_ms"], "queries": len(lat)}
+        if hybrid:
+            out[label]["vectors_load_s"] = round(load_s, 2)
+            clos.retriever.close()
+            clos.retriever.embedder.close()
+    clos.store.search = search
+    return out
+
+
 def latency(settings: Settings, target_chunks: int) -> dict:
     """Index the corpus, the PIAF and kb532 contexts, replicated until ``target_chunks``.
 
-    The hybrid line needs a vector per chunk: embedding 100k chunks takes hours on this CPU, so
+    The hybrid lines need a vector per chunk: embedding 100k chunks takes hours on this CPU, so
     they get random unit vectors. The cost measured (query embedding, one exact matrix product,
     fusion, fetching dense-only hits) does not depend on the values."""
+    import subprocess
+
     import numpy as np
 
     from clos.retrieve.dense import to_blob
-    from clos.retrieve.embedders import E5SmallEmbedder
+    from clos.retrieve.embedders import E5_SMALL
 
-    questions = []
     pieces = corpus_documents()
     for path in DEV_SETS.values():
-        es = load(SHARED / path, body_only=True)
-        pieces += es.documents
-        questions += es.sample(100, seed=1)
+        pieces += load(SHARED / path, body_only=True).documents
     with temporary_clos(settings.replace(embedder="off")) as clos:
         start, copy = time.perf_counter(), 0
         while clos.store.chunk_count() < target_chunks:
@@ -212,45 +272,30 @@ def latency(settings: Settings, target_chunks: int) -> dict:
                   file=sys.stderr, flush=True)
         index_s = time.perf_counter() - start
         chunks = clos.store.chunk_count()
-        embedder = E5SmallEmbedder(n_threads=settings.n_threads)
         rng = np.random.default_rng(0)
         ids = [r[0] for r in clos.store.conn.execute("SELECT id FROM chunks")]
         for i in range(0, len(ids), 5000):
             vec = rng.standard_normal((len(ids[i:i + 5000]), 384)).astype("float32")
             vec /= np.linalg.norm(vec, axis=1, keepdims=True)
-            clos.store.add_vectors(embedder.name, zip(ids[i:i + 5000], map(to_blob, vec)))
-        out = {}
-        search = clos.store.search
-        # prefetch=0: the store's former query, which joined every match before sorting.
-        for label, options, prefetch, hybrid in (
-                ("before: BM25, join then rank", BASE, 0, None),
-                ("lexical final: rank then join, coverage", {}, 4, None),
-                ("+ e5 dense: lexical pool 100, query embedded before the search", {}, 4,
-                 functools.partial(SequentialHybrid, lexical_pool=100)),
-                ("final: + e5 dense: lexical pool 40, query embedded during the search", {}, 4,
-                 HybridRetriever)):
-            clos.store.search = functools.partial(search, prefetch=prefetch)
-            lexical = LexicalRetriever(clos.store, candidates=settings.candidates,
-                                       max_per_doc=settings.max_chunks_per_doc, **options)
-            clos.retriever = hybrid(lexical, embedder) if hybrid else lexical
-            load_s = time.perf_counter()
-            if hybrid:
-                cid = clos.store.collection_id("big")
-                clos.retriever.index.get(cid)
-            load_s = time.perf_counter() - load_s
-            for q in questions[:10]:  # warm the page cache
-                clos.retrieve(q.question, collection="big")
-            _, lat = evaluate_questions(clos, questions, {}, k=10, collection="big")
-            m = retrieval_summary([None] * len(lat), lat)
-            out[label] = {"p50_ms": m["p50_ms"], "p95_ms": m["p95_ms"], "queries": len(lat)}
-            if hybrid:
-                out[label]["vectors_load_s"] = round(load_s, 2)
-        clos.store.search = search
-        embedder.close()
-    table(f"Retrieval latency on {chunks} chunks ({len(questions)} questions)",
-          ["retriever", "p50 ms", "p95 ms"],
-          [[k, v["p50_ms"], v["p95_ms"]] for k, v in out.items()])
-    return {"chunks": chunks, "index_s": round(index_s, 1), "latency": out}
+            clos.store.add_vectors(E5_SMALL, zip(ids[i:i + 5000], map(to_blob, vec)))
+        out = latency_lines(clos, settings, list(LATENCY_LINES))
+        env = {**os.environ, "OPENBLAS_THREAD_TIMEOUT": "28"}  # OpenBLAS's own default
+        child = subprocess.run(
+            [sys.executable, __file__, "--latency-child", str(clos.settings.data_dir)],
+            env=env, capture_output=True, text=True, check=True)
+        spinning = json.loads(child.stdout.strip().splitlines()[-1])
+    rows = [[k, "this one", v["p50_ms"], v["p95_ms"]] for k, v in out.items()]
+    rows += [[k, "child, OpenBLAS default", v["p50_ms"], v["p95_ms"]] for k, v in spinning.items()]
+    table(f"Retrieval latency on {chunks} chunks ({len(latency_questions())} questions)",
+          ["retriever", "process", "p50 ms", "p95 ms"], rows)
+    return {"chunks": chunks, "index_s": round(index_s, 1), "latency": out,
+            "latency_openblas_default": spinning}
+
+
+def latency_child(settings: Settings, folder: str) -> None:
+    """The SPINNING lines over an index built by ``latency``, printed as JSON."""
+    with temporary_clos(settings.replace(embedder="off"), data_dir=Path(folder)) as clos:
+        print(json.dumps(latency_lines(clos, settings, SPINNING)))
 
 
 # ------------------------------------------------------------------------------- answers
@@ -275,7 +320,11 @@ def main() -> None:
     parser.add_argument("--skip-retrieval", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-answers", action="store_true")
+    parser.add_argument("--latency-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.latency_child:
+        latency_child(Settings.load(), args.latency_child)
+        return
     if not (SHARED / "eval").is_dir():
         print(f"Dossier partagé absent ({SHARED}) : banc ignoré.")
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -223,3 +224,16 @@ def test_a_gguf_model_embeds_through_llama_cpp_and_fuses(settings, corpus, tmp_p
         hits = clos.retrieve("données personnelles", collection="g")
         assert hits and all(h.similarity is not None for h in hits)
         assert len({h.chunk_id for h in hits}) == len(hits)
+
+
+def test_importing_clos_stops_openblas_threads_spinning_unless_the_user_chose():
+    import subprocess
+    import sys
+
+    code = "import os, clos, numpy; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True).stdout.strip() == "4"
+    env["OPENBLAS_THREAD_TIMEOUT"] = "10"
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True).stdout.strip() == "10"

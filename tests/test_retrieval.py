@@ -120,7 +120,7 @@ def test_diversify_keeps_order():
 
 @pytest.mark.parametrize("options", [
     {"coverage_weight": 0.0}, {"k1": 0.9, "b": 0.4, "pool": 50}, {"prf_terms": 5, "prf_docs": 1},
-    {"proximity_weight": 0.3}, {"doc_weight": 0.1},
+    {"proximity_weight": 0.3}, {"doc_weight": 0.1}, {"max_df": 0.3},
 ])
 def test_every_measured_option_still_ranks_and_scores(store, options):
     cid = store.collection_id("test")
@@ -136,6 +136,34 @@ def test_invalid_options_are_refused(store):
         LexicalRetriever(store, coverage_weight=-1)
     with pytest.raises(ValueError):
         LexicalRetriever(store, b=2)
+    with pytest.raises(ValueError):
+        LexicalRetriever(store, max_df=0)
+
+
+def test_max_df_matches_only_the_rarer_terms_and_still_scores_all(store):
+    cid = store.collection_id("test")
+    r = LexicalRetriever(store, max_df=0.3)
+    # « frais » is in 3 of the 6 chunks, « hébergement » in one: only the rare terms are matched
+    # (at least the two rarest), every term still counts in the relevance.
+    terms = list(dict.fromkeys(analyze("frais d'hébergement à Paris")))
+    assert r._matched(terms) == [t for t in terms if t != analyze("frais")[0]]
+    assert r._matched(analyze("frais")) == analyze("frais")
+    hit = r.search(cid, "frais d'hébergement à Paris", 3)[0]
+    assert hit.text.startswith("Les frais d'hébergement") and hit.relevance == pytest.approx(1.0)
+
+
+def test_term_statistics_are_read_once_per_question(store):
+    cid = store.collection_id("test")
+    r = LexicalRetriever(store)
+    asked = []
+    frequencies = store.term_document_frequencies
+    store.term_document_frequencies = lambda terms: asked.append(terms) or frequencies(terms)
+    hits = r.search(cid, "frais de repas", 5)
+    r.annotate("frais de repas", hits)  # a hybrid search annotates its dense hits after
+    assert len(asked) == 1
+    _index(store, cid, "/repas.txt", ["Les frais de repas des élus sont remboursés."])
+    r.search(cid, "frais de repas", 5)  # the index changed: read again
+    assert len(asked) == 2
 
 
 # ------------------------------------------------------------------ excerpts for the prompt

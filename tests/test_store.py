@@ -83,3 +83,20 @@ def test_fts_query_syntax_in_terms_is_harmless(tmp_path):
     assert len(store.search(cid, '"2121_29"', 5)) == 1
     with pytest.raises(StoreError, match="La recherche a échoué"):
         store.search(cid, 'NEAR(', 5)
+
+
+def test_chunk_count_is_kept_until_this_or_another_connection_writes(tmp_path):
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    cid = store.collection_id("rh")
+    _put(store, cid, _doc("/a.txt", "Les frais de déplacement des agents sont remboursés."))
+    assert store.chunk_count() == 1
+    statements = []
+    store.conn.set_trace_callback(statements.append)
+    assert store.chunk_count() == 1 and not any("COUNT" in s for s in statements)
+    _put(store, cid, _doc("/b.txt", "Le budget primitif est voté en mars."))  # this connection
+    assert store.chunk_count() == 2
+    other = SQLiteStore(tmp_path / "db.sqlite3")  # another process or thread
+    _put(other, other.collection_id("rh"), _doc("/c.txt", "Le CCAS anime la prévention."))
+    other.close()
+    assert store.chunk_count() == 3
+    store.close()

@@ -35,18 +35,22 @@ class LexicalRetriever:
       the most distinctive terms of the first ``prf_docs`` hits;
     - ``proximity_weight``/``proximity``: bonus for consecutive query terms within ``proximity``
       words (FTS5 NEAR);
-    - ``doc_weight``: add that share of the scores of the other chunks of the hit's document.
+    - ``doc_weight``: add that share of the scores of the other chunks of the hit's document;
+    - ``max_df``: match only the terms held by at most that share of the chunks (the two rarest
+      at least); the others still count in the coverage re-scoring.
     """
 
     def __init__(self, store, *, candidates: int = 40, max_per_doc: int = 2,
                  coverage_weight: float = COVERAGE_WEIGHT, pool: int = 0,
                  k1: float | None = None, b: float = 0.75, prf_terms: int = 0, prf_docs: int = 3,
                  prf_weight: float = 0.3, proximity_weight: float = 0.0, proximity: int = 3,
-                 doc_weight: float = 0.0) -> None:
+                 doc_weight: float = 0.0, max_df: float = 1.0) -> None:
         if candidates < 1 or max_per_doc < 1:
             raise ValueError("candidates and max_per_doc must be positive")
         if min(coverage_weight, pool, prf_terms, prf_weight, proximity_weight, doc_weight) < 0:
             raise ValueError("weights and sizes must not be negative")
+        if not 0 < max_df <= 1:
+            raise ValueError("max_df must be in (0, 1]")
         if prf_docs < 1 or proximity < 1 or (k1 is not None and k1 <= 0) or not 0 <= b <= 1:
             raise ValueError("prf_docs and proximity must be positive, k1 > 0 and 0 <= b <= 1")
         self.store = store
@@ -55,7 +59,8 @@ class LexicalRetriever:
         self.k1, self.b = k1, b
         self.prf_terms, self.prf_docs, self.prf_weight = prf_terms, prf_docs, prf_weight
         self.proximity_weight, self.proximity = proximity_weight, proximity
-        self.doc_weight = doc_weight
+        self.doc_weight, self.max_df = doc_weight, max_df
+        self._stats: tuple | None = None
 
     def close(self) -> None:
         """Nothing to release: the store belongs to its owner (same shape as the hybrid one)."""
@@ -67,10 +72,10 @@ class LexicalRetriever:
         if not terms:
             return []
         limit = max(self.candidates, k, self.pool)
-        hits = self.store.search(collection_id, match_expression(terms), limit)
+        idf = self._idf(terms)
+        hits = self.store.search(collection_id, match_expression(self._matched(terms)), limit)
         if not hits:
             return []
-        idf = self._idf(terms)
         bags: dict[int, list[str]] = {}
         if self.k1 is not None:
             self._bm25(hits, self._bags(hits, bags), idf)
@@ -115,10 +120,28 @@ class LexicalRetriever:
                 bags[hit.chunk_id] = body.split() + meta.split()
         return bags
 
+    def _statistics(self, terms: list[str]) -> tuple[int, dict[str, int]]:
+        """(chunks, document frequency of each term), kept for the next call with the same
+        terms: a hybrid search asks again to annotate dense hits."""
+        key, stats = (tuple(terms), self.store.generation()), self._stats
+        if stats is None or stats[0] != key:  # read once: another thread may replace it
+            stats = (key, max(self.store.chunk_count(), 1),
+                     self.store.term_document_frequencies(terms))
+            self._stats = stats
+        return stats[1], stats[2]
+
     def _idf(self, terms: list[str]) -> dict[str, float]:
-        n = max(self.store.chunk_count(), 1)
-        df = self.store.term_document_frequencies(terms)
+        n, df = self._statistics(terms)
         return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms}
+
+    def _matched(self, terms: list[str]) -> list[str]:
+        """The terms the FTS5 query matches: all, or with ``max_df`` the rarer ones (FTS5 scores
+        every chunk holding any matched term, so a very common term costs the most)."""
+        if self.max_df >= 1:
+            return terms
+        n, df = self._statistics(terms)
+        rare = [t for t in terms if df.get(t, 0) <= self.max_df * n]
+        return rare if len(rare) >= 2 else sorted(terms, key=lambda t: df.get(t, 0))[:2]
 
     def _bm25(self, hits: list[Hit], bags: dict[int, list[str]], idf: dict[str, float]) -> None:
         # Average length over the pool, not the collection: a re-ranking, not a full BM25.
