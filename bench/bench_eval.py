@@ -286,7 +286,8 @@ def latency(settings: Settings, target_chunks: int) -> dict:
         spinning = json.loads(child.stdout.strip().splitlines()[-1])
     rows = [[k, "this one", v["p50_ms"], v["p95_ms"]] for k, v in out.items()]
     rows += [[k, "child, OpenBLAS default", v["p50_ms"], v["p95_ms"]] for k, v in spinning.items()]
-    table(f"Retrieval latency on {chunks} chunks ({len(latency_questions())} questions)",
+    questions = next(iter(out.values()))["queries"]
+    table(f"Retrieval latency on {chunks} chunks ({questions} questions)",
           ["retriever", "process", "p50 ms", "p95 ms"], rows)
     return {"chunks": chunks, "index_s": round(index_s, 1), "latency": out,
             "latency_openblas_default": spinning}

@@ -185,7 +185,7 @@ class CachedEmbedder:
         return np.stack([found[k] for k in keys]) if keys else self.inner.embed_passages([])
 
     def embed_query(self, text: str):
-        # Not cached: it costs ≈ 13 ms, and evaluation reports search latency with it.
+        # Not cached: it costs 24–30 ms, and evaluation reports search latency with it.
         return self.inner.embed_query(text)
 
     def close(self) -> None:
