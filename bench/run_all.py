@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_foundation.py", "bench_eval.py", "bench_govern.py", "bench_impact.py"]
+SCRIPTS = ["bench_foundation.py", "bench_eval.py", "bench_tried.py", "bench_govern.py",
+           "bench_impact.py"]
 
 
 def main() -> None:
