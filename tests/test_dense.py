@@ -193,6 +193,30 @@ def test_ingest_embeds_every_chunk_and_hybrid_finds_a_paraphrase(corpus, tmp_pat
         assert "chiffrement protège" in top.text
 
 
+
+@pytest.mark.slow
+def test_ingest_with_windows_stores_them_and_search_uses_them(corpus, tmp_path, dense, monkeypatch):
+    from clos.retrieve.windows import window_model
+
+    monkeypatch.setenv("CLOS_DENSE_WINDOWS", "true")
+    folder = tmp_path / "cnil"
+    folder.mkdir()
+    for name in FILES[:2]:
+        shutil.copy(corpus / CNIL / name, folder / name)
+    with Clos() as clos:
+        assert clos.retriever.windows == window_model(clos.embedder)
+        report = clos.ingest([folder], collection="cnil")
+        stats = clos.store.stats()
+        assert report.failed == 0 and stats["vectors"] == stats["chunks"] > 0
+        cid = clos.store.collection_id("cnil")
+        ids, _ = clos.retriever.index.get(cid)
+        blobs = clos.store.vectors_of(ids.tolist(), clos.retriever.windows)
+        assert set(blobs) == set(ids.tolist())  # every chunk done, even a single-window one
+        assert any(len(b) >= 2 * 384 * 4 for b in blobs.values())
+        hits = clos.retrieve("Comment identifier les données personnelles ?", collection="cnil")
+        assert hits and hits[0].path.endswith(FILES[0]) and hits[0].similarity is not None
+
+
 def test_embedder_setting_chooses_the_backend(settings, tmp_path):
     from clos.errors import RetrievalError
 
@@ -237,3 +261,65 @@ def test_importing_clos_stops_openblas_threads_spinning_unless_the_user_chose():
     env["OPENBLAS_THREAD_TIMEOUT"] = "10"
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, check=True).stdout.strip() == "10"
+
+
+LONG = (
+    "Le conseil municipal s'est réuni le 12 mars sous la présidence du maire. Il a approuvé le "
+    "compte administratif de l'exercice écoulé et voté les taux des taxes locales sans hausse. "
+    "La commission des travaux a présenté le calendrier de rénovation de la voirie du centre, "
+    "qui commencera au printemps et durera six mois selon les services techniques. "
+    "Le tarif de la cantine scolaire est fixé à 3,50 euros par repas pour chaque enfant inscrit. "
+    "Les associations sportives recevront une subvention exceptionnelle pour leurs "
+    "déplacements en compétition régionale et nationale cette saison, après examen des dossiers."
+)
+
+
+def test_sentence_windows_group_sentences_and_leave_a_short_chunk_whole():
+    from clos.retrieve.windows import sentence_windows
+
+    windows = sentence_windows(LONG)
+    assert len(windows) >= 2
+    assert " ".join(windows).split() == LONG.split()  # every word once, in order
+    assert all(len(w.split()) >= 20 for w in windows)
+    assert sentence_windows("Le maire préside le conseil. La piscine ouvre le dimanche.") == []
+
+
+def test_windows_option_scores_a_long_chunk_by_its_best_sentence(settings, e5):
+    from clos.retrieve.dense import embed_chunks, embed_pending
+    from clos.retrieve.windows import sentence_windows, window_model
+    from clos.types import Chunk, Document, Section
+
+    store = open_store(settings)
+    cid = store.collection_id("c")
+    short = "La piscine municipale ouvre le dimanche matin."
+    chunks, docs = [], []
+    for i, text in enumerate([LONG, short]):
+        doc = Document(path=f"/{i}.txt", title="", format="txt", sections=[Section(text=text)],
+                       content_hash=str(i))
+        chunk = Chunk(text=text, ordinal=0, page=None, heading_path=(), tokens=len(text) // 5)
+        docs.append(store.replace_document(cid, doc, [chunk],
+                                           [(w, "") for w in text.lower().split()], size=1))
+        chunks.append(chunk)
+    # Chunk vectors first, as an index built before the option was turned on.
+    embed_chunks(store, e5, [(c.id, c.text) for c in chunks])
+    counting = Counting(e5)
+    embed_pending(store, counting, cid, windows=True)
+    assert counting.passages == sentence_windows(LONG)  # only the missing windows
+    blobs = store.vectors_of([c.id for c in chunks], window_model(e5))
+    assert len(blobs[chunks[0].id]) == len(sentence_windows(LONG)) * 384 * 4
+    assert blobs[chunks[1].id] == b""  # one window: the chunk vector is enough
+    question = "Combien coûte un repas à la cantine ?"
+    plain = HybridRetriever(LexicalRetriever(store, max_per_doc=2), e5)
+    windowed = HybridRetriever(LexicalRetriever(store, max_per_doc=2), e5, windows=True)
+    before = {h.chunk_id: h.similarity for h in plain.search(cid, question, 2)}
+    after = {h.chunk_id: h.similarity for h in windowed.search(cid, question, 2)}
+    best = max(float(v @ e5.embed_query(question))
+               for v in e5.embed_passages(sentence_windows(LONG)))
+    assert after[chunks[0].id] == pytest.approx(max(before[chunks[0].id], best), abs=1e-5)
+    assert after[chunks[0].id] > before[chunks[0].id] + 0.01
+    assert after[chunks[1].id] == pytest.approx(before[chunks[1].id], abs=1e-6)
+    store.delete_documents(docs)
+    assert store.vectors_of([c.id for c in chunks], window_model(e5)) == {}  # with their chunk
+    plain.close()
+    windowed.close()
+    store.close()

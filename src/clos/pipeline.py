@@ -63,7 +63,7 @@ class Clos:
         self.embedder = load_embedder(self.settings)
         self.retriever = lexical if self.embedder is None else HybridRetriever(
             lexical, self.embedder, dense_weight=self.settings.dense_weight,
-            pool=self.settings.dense_pool)
+            pool=self.settings.dense_pool, windows=self.settings.dense_windows)
 
     def close(self) -> None:
         self.retriever.close()
@@ -137,7 +137,8 @@ class Clos:
         doc_id = self.store.replace_document(collection_id, doc, chunks, terms, size=size)
         if self.embedder is not None and chunks:
             # The stored (pseudonymised) text is what gets embedded, never the original.
-            embed_chunks(self.store, self.embedder, [(c.id, c.text) for c in chunks])
+            embed_chunks(self.store, self.embedder, [(c.id, c.text) for c in chunks],
+                         windows=self.settings.dense_windows)
         self._changed()
         return doc_id, len(chunks)
 
@@ -145,7 +146,8 @@ class Clos:
         """Embed the collection's chunks that have no vector for the current embedder."""
         if self.embedder is None:
             return 0
-        done = embed_pending(self.store, self.embedder, collection_id)
+        done = embed_pending(self.store, self.embedder, collection_id,
+                             windows=self.settings.dense_windows)
         if done:
             self._changed()
         return done

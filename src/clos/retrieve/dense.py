@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from clos.retrieve.embedders import Embedder, numpy
 from clos.retrieve.lexical import LexicalRetriever, diversify
+from clos.retrieve.windows import best_window_similarity, window_blobs, window_model
 from clos.types import Hit
 
 
@@ -52,11 +53,14 @@ def to_blob(vector) -> bytes:
 
 
 class HybridRetriever:
-    """Lexical pool ∪ dense top ``pool``, ranked by BM25 + ``dense_weight`` × rescaled cosine."""
+    """Lexical pool ∪ dense top ``pool``, ranked by BM25 + ``dense_weight`` × rescaled cosine.
+
+    With ``windows``, the candidates' cosines become the best of their own and their sentence
+    windows' (``retrieve/windows.py``) before the dense top is chosen."""
 
     def __init__(self, lexical: LexicalRetriever, embedder: Embedder, *, dense_weight: float = 1.0,
                  pool: int = 100, lexical_pool: int | None = None, fusion: str = "linear",
-                 rrf_k: int = 60) -> None:
+                 rrf_k: int = 60, windows: bool = False) -> None:
         if dense_weight < 0 or pool < 1 or rrf_k < 1 or fusion not in ("linear", "rrf"):
             raise ValueError("dense_weight ≥ 0, pool and rrf_k positive, fusion linear or rrf")
         self.lexical, self.embedder = lexical, embedder
@@ -65,6 +69,7 @@ class HybridRetriever:
         self.lexical_pool = lexical_pool or lexical.candidates
         self.index = VectorIndex(lexical.store, embedder.name)
         self.dense_weight, self.pool, self.fusion, self.rrf_k = dense_weight, pool, fusion, rrf_k
+        self.windows = window_model(embedder) if windows else None
         self._last = None
         self._executor: ThreadPoolExecutor | None = None
 
@@ -105,8 +110,10 @@ class HybridRetriever:
             return diversify(lexical, k, self.max_per_doc)
         sims = matrix @ vector
         top = np.argpartition(-sims, min(self.pool, len(ids)) - 1)[: self.pool]
-        fused = self._fuse(lexical, ids, sims, top)
         position = self.index.position(collection_id)
+        if self.windows:
+            sims, top = self._with_windows(lexical, ids, sims, top, position, vector)
+        fused = self._fuse(lexical, ids, sims, top)
         known = {h.chunk_id: h for h in lexical}
         order = sorted(fused, key=fused.__getitem__, reverse=True)
         # Rows are fetched (and their lexical relevance computed) only for dense hits that rank
@@ -129,6 +136,25 @@ class HybridRetriever:
             if len(chosen) == k or upto == len(order):
                 return chosen
 
+    def _with_windows(self, lexical: list[Hit], ids, sims, top, position, vector):
+        """Cosines raised to the best window's for the dense top and the lexical pool, then the
+        dense top chosen again among them. Reading these candidates' windows (a few hundred
+        vectors) replaces scanning every window of the collection (3.5 per chunk on kb532): a
+        chunk outside both pools whose window alone would lift it is missed, which measured no
+        worse than the full scan (``bench/bench_tried.py``, windows part)."""
+        np = numpy()
+        rows = sorted(set(top.tolist()) | {position[h.chunk_id] for h in lexical
+                                           if h.chunk_id in position})
+        best = best_window_similarity(self.store, self.windows, [int(ids[r]) for r in rows],
+                                      vector)
+        if not best:
+            return sims, top
+        sims = sims.copy()
+        for r in rows:
+            sims[r] = max(sims[r], best.get(int(ids[r]), -1.0))
+        rows = np.asarray(rows, dtype="int64")
+        return sims, rows[np.argsort(-sims[rows], kind="stable")[: self.pool]]
+
     def _fuse(self, lexical: list[Hit], ids, sims, top) -> dict[int, float]:
         """Fused score of every candidate id: the lexical pool and the dense top ``pool``."""
         np = numpy()
@@ -148,21 +174,33 @@ class HybridRetriever:
         return fused
 
 
-def embed_chunks(store, embedder: Embedder, chunks: list[tuple[int, str]]) -> int:
-    """Embed (chunk id, text) pairs and store their vectors under the embedder's name."""
+def embed_chunks(store, embedder: Embedder, chunks: list[tuple[int, str]], *,
+                 windows: bool = False) -> int:
+    """Embed (chunk id, text) pairs and store their vectors under the embedder's name (and,
+    with ``windows``, their sentence windows' vectors)."""
     vectors = embedder.embed_passages([text for _, text in chunks])
-    return store.add_vectors(embedder.name, ((cid, to_blob(v))
+    done = store.add_vectors(embedder.name, ((cid, to_blob(v))
                                              for (cid, _), v in zip(chunks, vectors)))
+    if windows:
+        store.add_vectors(window_model(embedder), window_blobs(embedder, chunks))
+    return done
 
 
 def embed_pending(store, embedder: Embedder, collection_id: int, *, batch: int = 32,
-                  progress=None) -> int:
-    """Embed every chunk of the collection that has no vector for this embedder yet."""
+                  progress=None, windows: bool = False) -> int:
+    """Embed every chunk of the collection that has no vector for this embedder yet (and the
+    windows of every chunk that has none, when ``windows``: turning them on later works)."""
     done = 0
     while True:
         pending = store.pending_vectors(collection_id, embedder.name, batch)
         if not pending:
-            return done
-        done += embed_chunks(store, embedder, pending)
+            break
+        done += embed_chunks(store, embedder, pending, windows=windows)
         if progress is not None:
             progress(done)
+    while windows:
+        pending = store.pending_vectors(collection_id, window_model(embedder), batch)
+        if not pending:
+            break
+        store.add_vectors(window_model(embedder), window_blobs(embedder, pending))
+    return done  # chunk vectors: windows are read per search, nothing cached to invalidate

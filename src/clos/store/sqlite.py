@@ -268,6 +268,16 @@ class SQLiteStore:
             " ORDER BY v.chunk_id", (collection_id, model)).fetchall()
         return [int(r[0]) for r in rows], [r[1] for r in rows]
 
+    def vectors_of(self, chunk_ids: Iterable[int], model: str) -> dict[int, bytes]:
+        """Chunk id → stored vector blob for ``model``, for those of ``chunk_ids`` that have one."""
+        ids = [int(i) for i in chunk_ids]
+        if not ids:
+            return {}
+        rows = self.conn.execute(
+            f"SELECT chunk_id, vector FROM chunk_vectors WHERE model = ?"
+            f" AND chunk_id IN ({','.join('?' * len(ids))})", [model, *ids]).fetchall()
+        return {int(r[0]): r[1] for r in rows}
+
     def data_version(self) -> int:
         """Changes when another connection has committed (this process tracks its own writes)."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
@@ -328,7 +338,8 @@ class SQLiteStore:
             "collections": one("SELECT COUNT(*) FROM collections"),
             "documents": one("SELECT COUNT(*) FROM documents"),
             "chunks": one("SELECT COUNT(*) FROM chunks"),
-            "vectors": one("SELECT COUNT(*) FROM chunk_vectors"),
+            # Chunk vectors only: a chunk's sentence windows are one more row under another model.
+            "vectors": one("SELECT COUNT(*) FROM chunk_vectors WHERE model NOT LIKE '%+windows'"),
             "answers": one("SELECT COUNT(*) FROM answers"),
             "size_bytes": sum(
                 p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists()
