@@ -37,8 +37,8 @@ from common import RESULTS, SHARED, table, write
 from clos.answer.prompts import REFUSAL
 from clos.eval import load, run_answers
 from clos.eval.answers import FULL, HOLDOUT, strip_markers
-from clos.eval.report import ANSWER_COLUMNS
 from clos.eval.metrics import contains, retrieval_summary
+from clos.eval.report import ANSWER_COLUMNS
 from clos.eval.retrieval import evaluate_questions
 from clos.eval.runner import index_set, temporary_clos
 from clos.llm import load_llm

@@ -62,7 +62,7 @@ class Settings:
     dense_weight: float = 1.0
     dense_pool: int = 100
     # Also embed each chunk's ~40-word sentence windows and score a chunk by its best one
-    # (retrieve/windows.py): better ranking on both development sets, ≈ 2.5× the embedding
+    # (retrieve/windows.py): better ranking on both development sets, ≈ 1.7–1.9× the embedding
     # time at ingestion.
     dense_windows: bool = False
     # Refuse when the passage an answer draws on is this far from the question (cosine with the
