@@ -129,19 +129,19 @@ REWRITE_SYSTEM = (
     "N'écris pas de phrase.")
 
 
+REWRITES: dict[str, str] = {}  # question → the model's keywords, filled by rewriting()
+
+
 class RewrittenLexical(LexicalRetriever):
     """Matches the question plus the model's keywords; relevance still uses the question."""
 
-    rewrites: dict[str, str] = {}
-
     def search(self, collection_id, query, k, **kwargs):
-        return super().search(collection_id, f"{query} {self.rewrites.get(query, '')}", k,
-                              **kwargs)
+        return super().search(collection_id, f"{query} {REWRITES.get(query, '')}", k, **kwargs)
 
 
 class RewrittenDense(HybridRetriever):
     def query_vector(self, query):
-        return super().query_vector(f"{query} {RewrittenLexical.rewrites.get(query, '')}")
+        return super().query_vector(f"{query} {REWRITES.get(query, '')}")
 
 
 def rewriting(settings: Settings, sample: int) -> dict:
@@ -154,10 +154,10 @@ def rewriting(settings: Settings, sample: int) -> dict:
         for q in questions:
             gen = llm.generate(Prompt(system=REWRITE_SYSTEM, user=q.question), max_tokens=32,
                                temperature=0.0)
-            RewrittenLexical.rewrites[q.question] = gen.text.split("\n")[0]
+            REWRITES[q.question] = gen.text.split("\n")[0]
             seconds.append(gen.total_s)
         out[name] = {"questions": len(questions), "seconds_per_rewrite": sum(seconds) / len(seconds),
-                     "examples": {q.question: RewrittenLexical.rewrites[q.question]
+                     "examples": {q.question: REWRITES[q.question]
                                   for q in questions[:3]}}
         with temporary_clos(settings) as clos:
             mapping = index_set(clos, evalset, "eval")

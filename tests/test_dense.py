@@ -193,7 +193,6 @@ def test_ingest_embeds_every_chunk_and_hybrid_finds_a_paraphrase(corpus, tmp_pat
         assert "chiffrement protège" in top.text
 
 
-
 @pytest.mark.slow
 def test_ingest_with_windows_stores_them_and_search_uses_them(corpus, tmp_path, dense, monkeypatch):
     from clos.retrieve.windows import window_model

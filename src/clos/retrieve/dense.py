@@ -143,16 +143,14 @@ class HybridRetriever:
         chunk outside both pools whose window alone would lift it is missed, which measured no
         worse than the full scan (``bench/bench_tried.py``, windows part)."""
         np = numpy()
-        rows = sorted(set(top.tolist()) | {position[h.chunk_id] for h in lexical
-                                           if h.chunk_id in position})
-        best = best_window_similarity(self.store, self.windows, [int(ids[r]) for r in rows],
-                                      vector)
+        rows = np.asarray(sorted(set(top.tolist()) | {position[h.chunk_id] for h in lexical
+                                                      if h.chunk_id in position}), dtype="int64")
+        chunk_ids = ids[rows].tolist()
+        best = best_window_similarity(self.store, self.windows, chunk_ids, vector)
         if not best:
             return sims, top
         sims = sims.copy()
-        for r in rows:
-            sims[r] = max(sims[r], best.get(int(ids[r]), -1.0))
-        rows = np.asarray(rows, dtype="int64")
+        sims[rows] = np.maximum(sims[rows], [best.get(c, -1.0) for c in chunk_ids])
         return sims, rows[np.argsort(-sims[rows], kind="stable")[: self.pool]]
 
     def _fuse(self, lexical: list[Hit], ids, sims, top) -> dict[int, float]:

@@ -25,6 +25,8 @@ def window_model(embedder: Embedder) -> str:
 
 def sentence_windows(text: str, words: int = WINDOW_WORDS) -> list[str]:
     """Consecutive sentences grouped until ``words`` words; none when the chunk is one window."""
+    # The same sentence breaks as the excerpts cut for the prompt; imported here so that loading
+    # the retrieve stage does not load the answer stage and the LLM registry behind it.
     from clos.answer.prompts import PASSAGE_BREAK
 
     out, current = [], []
