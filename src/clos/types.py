@@ -17,6 +17,24 @@ class Section:
 
 
 @dataclass
+class ReadingNote:
+    """Something a reader could not read as a person would, said instead of lost in silence.
+
+    ``kind`` (stable, English): ``page_without_text`` (scanned page, no OCR available),
+    ``ocr`` (page read by OCR; ``detail["confidence"]`` is Tesseract's mean word confidence, 0–100),
+    ``attachment_skipped`` / ``attachment_read`` (e-mail), ``hidden_text`` (text the author hid,
+    not indexed), ``comment`` (reviewer comments, not indexed), ``truncated`` (damaged file read
+    in part), ``format_mismatch`` (content is not what the extension says).
+    ``message`` is French, for the user; ``page`` is 1-based where the note is about a page.
+    """
+
+    kind: str
+    message: str
+    page: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Document:
     """What a reader returns for one file; ``sections`` keep page numbers and headings."""
 
@@ -30,6 +48,11 @@ class Document:
     doc_date: str | None = None  # ISO date found in the document or file name
     # Reader facts useful to governance: tracked changes, comments, encoding used, has_text_layer…
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What was not read faithfully (pages without text, OCR, attachments, hidden text…).
+    notes: list[ReadingNote] = field(default_factory=list)
+    # Text the author hid (hidden runs, white or microscopic text, comments): never indexed as
+    # body text; governance flags it (« texte masqué ») and shows what it said.
+    hidden: list[Section] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -45,6 +68,8 @@ class Chunk:
     tokens: int
     id: int | None = None
     document_id: int | None = None
+    # Last page the chunk's text reaches when it runs across a page break (None: one page).
+    page_end: int | None = None
 
 
 @dataclass
@@ -81,6 +106,9 @@ class Hit:
     mtime: float = 0.0
     relevance: float = 0.0  # query-term coverage in [0, 1], used for refusals
     similarity: float | None = None  # cosine to the question when dense retrieval ran
+    page_end: int | None = None  # last page of a chunk that runs across a page break
+    lexical_score: float | None = None  # normalised BM25 (+ coverage) before fusion
+    dense_score: float | None = None  # rescaled cosine used by the fusion
 
 
 @dataclass
@@ -106,6 +134,35 @@ class Timings:
 
 
 @dataclass
+class AnswerTrace:
+    """How one answer was produced, stage by stage, for the « Comment cette réponse a été
+    produite » page and ``GET /api/answers/{id}``. Plain data (JSON-serialisable).
+
+    - ``terms``: the question's analysed terms (French stemming), as the index sees them;
+    - ``hits``: every retrieved passage, best first: ``{"rank", "chunk_id", "path", "title",
+      "page", "lexical_score", "dense_score", "score", "relevance", "similarity", "in_prompt"}``;
+    - ``excerpts``: what went into the prompt: ``{"n", "chunk_id", "path", "page", "text",
+      "tokens", "cut"}`` (``cut``: the excerpt is a part of its passage);
+    - ``prompt``: ``{"system", "user"}`` exactly as sent; ``raw_output``: the model's text;
+    - ``sentences``: the check of each answer sentence: ``{"text", "supported", "cited",
+      "facts_found", "facts_missing"}``;
+    - ``decision``: ``{"refused", "reason", "signals": {name: value}, "thresholds": {...}}``;
+    - ``timings`` and ``usage`` as in the answer.
+    """
+
+    terms: list[str] = field(default_factory=list)
+    hits: list[dict[str, Any]] = field(default_factory=list)
+    excerpts: list[dict[str, Any]] = field(default_factory=list)
+    prompt: dict[str, str] = field(default_factory=dict)
+    raw_output: str = ""
+    sentences: list[dict[str, Any]] = field(default_factory=list)
+    decision: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Answer:
     question: str
     answer: str
@@ -117,6 +174,17 @@ class Answer:
     unsupported: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     impact: dict[str, Any] | None = None
+    # The sentence or table row of the documents that holds the answer, verbatim, with its
+    # file and page (``n`` = 0). None when refused.
+    key_passage: Citation | None = None
+    # True only when every sentence passed the fact check (« Réponse vérifiée »).
+    verified: bool = False
+    mode: str = "generatif"  # generatif | extractif
+    # On a refusal, the passages closest to the question, so the agent can judge.
+    closest: list[Citation] = field(default_factory=list)
+    refusal_reason: str | None = None  # French, when refused
+    # « Comment cette réponse a été produite » (see AnswerTrace); not printed by ``--json``.
+    trace: AnswerTrace | None = None
     # Cosine between the question and the passage the answer draws on (None: not measured).
     grounding: float | None = None
     id: int | None = None
@@ -124,7 +192,8 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("id")
-        for optional in ("impact", "grounding"):
+        data.pop("trace")
+        for optional in ("impact", "grounding", "key_passage", "refusal_reason"):
             if data[optional] is None:
                 data.pop(optional)
         return data
