@@ -18,7 +18,8 @@ from clos.govern.lexicon import ENGLISH_STOP, FRENCH_STOP, strip_accents
 from clos.govern.rules import parse_french_date
 from clos.types import Document, Flag
 
-KINDS = ("brouillon", "confidentiel", "obsolete", "qualite", "doublon", "version", "langue")
+KINDS = ("brouillon", "confidentiel", "obsolete", "qualite", "doublon", "version", "langue",
+         "consigne_suspecte")
 
 LABELS_FR = {
     "brouillon": "Brouillon ou document de travail",
@@ -28,6 +29,7 @@ LABELS_FR = {
     "doublon": "Doublon",
     "version": "Ancienne version",
     "langue": "Langue autre que le français",
+    "consigne_suspecte": "Consigne adressée à l'assistant",
 }
 
 _DRAFT = re.compile(
@@ -87,7 +89,28 @@ def flag_document(doc: Document, *, today: date, max_age_years: int,
     language = _language(text)
     if language:
         flags.append(Flag("langue", language))
+    suspicious = _instructions(doc)
+    if suspicious:
+        flags.append(Flag("consigne_suspecte", suspicious))
     return flags
+
+
+def _instructions(doc: Document) -> str | None:
+    """A passage written as an order to the assistant (« ignore les consignes », « réponds
+    que… », a password request…: ``clos.govern.instructions``), in the text or in hidden text.
+    Such passages are kept out of the answers' excerpts; the flag says where."""
+    from clos.govern.instructions import find_instructions
+
+    for where, sections in (("", doc.sections), (" (texte masqué)", doc.hidden)):
+        for section in sections:
+            found = find_instructions(section.text)
+            if found:
+                start, end, reason = found[0]
+                excerpt = " ".join(section.text[start:end + 60].split())[:90]
+                page = f", page {section.page}" if section.page else ""
+                return (f"Passage rédigé comme une consigne à l'assistant ({reason}){page}"
+                        f"{where} : « {excerpt}… ». Il est écarté des réponses.")
+    return None
 
 
 def _short_lines(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
-from clos.types import Answer, Chunk, Document, Hit
+from clos.types import Answer, AnswerTrace, Chunk, Citation, Document, Hit, Timings, Usage
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -289,22 +289,33 @@ class SQLiteStore:
 
     # ------------------------------------------------------------- journals
     def log_answer(self, collection_id: int | None, answer: Answer) -> int:
+        detail = {"key_passage": asdict(answer.key_passage) if answer.key_passage else None,
+                  "verified": answer.verified, "mode": answer.mode,
+                  "closest": [asdict(c) for c in answer.closest],
+                  "refusal_reason": answer.refusal_reason, "warnings": answer.warnings,
+                  "grounding": answer.grounding, "impact": answer.impact}
+        trace = json.dumps(answer.trace.to_dict(), ensure_ascii=False) if answer.trace else None
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO answers (collection_id, question, answer, refused, model,"
                 " prompt_tokens, completion_tokens, retrieval_s, ttft_s, total_s, citations,"
-                " unsupported) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " unsupported, trace, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (collection_id, answer.question, answer.answer, int(answer.refused), answer.model,
                  answer.usage.prompt_tokens, answer.usage.completion_tokens,
                  answer.timings.retrieval_s, answer.timings.ttft_s, answer.timings.total_s,
                  json.dumps([asdict(c) for c in answer.citations], ensure_ascii=False),
-                 json.dumps(answer.unsupported)),
+                 json.dumps(answer.unsupported), trace, json.dumps(detail, ensure_ascii=False)),
             )
         return int(cur.lastrowid)
 
     def answers(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM answers ORDER BY id DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
+
+    def answer(self, answer_id: int) -> Answer | None:
+        """The logged answer ``answer_id`` as an Answer, with its trace (None when unknown)."""
+        row = self.conn.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return None if row is None else _answer(row)
 
     def start_run(self, collection_id: int) -> int:
         with self.transaction() as conn:
@@ -352,6 +363,24 @@ def _hit(r: sqlite3.Row) -> Hit:
                page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
                mtime=r["mtime"])
+
+
+def _answer(r: sqlite3.Row) -> Answer:
+    detail = json.loads(r["detail"] or "{}")
+    key = detail.get("key_passage")
+    trace = json.loads(r["trace"]) if r["trace"] else None
+    return Answer(
+        question=r["question"], answer=r["answer"], refused=bool(r["refused"]),
+        citations=[Citation(**c) for c in json.loads(r["citations"] or "[]")], model=r["model"],
+        usage=Usage(r["prompt_tokens"], r["completion_tokens"]),
+        timings=Timings(r["retrieval_s"], r["ttft_s"], r["total_s"]),
+        unsupported=json.loads(r["unsupported"] or "[]"), warnings=detail.get("warnings", []),
+        impact=detail.get("impact"), key_passage=Citation(**key) if key else None,
+        verified=bool(detail.get("verified", False)), mode=detail.get("mode", "generatif"),
+        closest=[Citation(**c) for c in detail.get("closest", [])],
+        refusal_reason=detail.get("refusal_reason"),
+        trace=AnswerTrace(**trace) if trace else None, grounding=detail.get("grounding"),
+        id=r["id"])
 
 
 def _split_sql(sql: str) -> list[str]:
