@@ -31,8 +31,31 @@ _ROW = re.compile(r"\||\t|\S {3,}\S")
 KEY_PASSAGE_CHARS = 420
 
 
+_INLINE_ITEM = re.compile(r"(?:^|\s)[-–•]\s+")
+
+
+def _items(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """A sentence holding an inline list (« - créneaux … - montant de 15,25 € par repas - … »,
+    as PDF readers join list lines) cut into its items; any other sentence as it is."""
+    marks = [m for m in _INLINE_ITEM.finditer(text, a, b)]
+    if len(marks) + (text[a] in "-–•") < 2:
+        return [(a, b)]
+    cuts = [a] + [m.start() for m in marks if m.start() > a] + [b]
+    out = []
+    for x, y in zip(cuts, cuts[1:]):
+        piece = text[x:y]
+        lead = len(piece) - len(piece.lstrip(" \t\n-–•"))
+        x += lead
+        while y > x and text[y - 1].isspace():
+            y -= 1
+        if y > x:
+            out.append((x, y))
+    return out
+
+
 def units(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence or table row of ``text``, in order, offsets into ``text``."""
+    """(start, end) of each sentence, table row or inline list item of ``text``, in order,
+    offsets into ``text``."""
     out: list[tuple[int, int]] = []
     block_start, pos = 0, 0
     for line in text.splitlines(keepends=True):
@@ -45,7 +68,7 @@ def units(text: str) -> list[tuple[int, int]]:
             block_start = pos + len(line)
         pos += len(line)
     out += [(block_start + a, block_start + b) for a, b in sentence_spans(text[block_start:])]
-    return out
+    return [item for a, b in out for item in _items(text, a, b)]
 
 
 def terms_of(text: str) -> set[str]:

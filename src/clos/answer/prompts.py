@@ -36,7 +36,7 @@ def french_date(d: date) -> str:
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
-HEADER_TOKENS = 25  # « [n] (file, page, date) » and the blank line
+HEADER_TOKENS = 25  # « [n] (file, page, date) », the fences « <<< » « >>> » (≈ 4 tokens) and blank lines
 
 
 # Share of the excerpt budget the best hit may take when excerpts are cut down to fit. Measured

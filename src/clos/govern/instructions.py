@@ -54,7 +54,7 @@ _PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), reason) for p, reason
      r"modele de langage)", "texte adressé à l'assistant"),
     (r"\b(?:nouvelles?\s+(?:consignes|instructions)|new instructions|prompt systeme|"
      r"system prompt|message systeme)\b", "faux message système"),
-    (r"(?:^|\n)\s*(?:system|systeme)\s*:|(?:\[|<|#{1,4}\s*|\*\*)\s*(?:system|systeme|"
+    (r"(?:^|\n)\s*(?:system|systeme|assistant|ia|ai)\s*:|(?:\[|<|#{1,4}\s*|\*\*)\s*(?:system|systeme|"
      r"instructions?|assistant)\s*(?:\]|>|\*\*|:)", "faux message système"),
     (r"<\|?(?:im_start|im_end|system|start_of_turn|end_of_turn|endoftext)\|?>|\[/?inst\]|"
      r"\[system\]|<<sys>>", "faux message système"),
