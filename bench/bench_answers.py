@@ -3,6 +3,7 @@
     python bench/bench_answers.py --sample 40            # PIAF v1.0, seed 42, default model
     python bench/bench_answers.py --quick                # 8 questions
     python bench/bench_answers.py --qa FILE              # another SQuAD-shaped development set
+    python bench/bench_answers.py --no-model --sample 100  # retrieval signals and extractive only
 
 Each sampled question is asked with and without its source (as ``clos eval answers``), in the
 generative mode with the pre-model gate OFF (so every signal is recorded) and in the extractive
@@ -73,16 +74,16 @@ def run(args) -> dict:
         for i, q in enumerate(questions, 1):
             row = {"id": q.id, "question": q.question, "gold": q.answers}
             for name, collection in (("full", FULL), ("holdout", HOLDOUT)):
-                for mode in ("generatif", "extractif"):
+                for mode in args.modes:
                     start = time.perf_counter()
                     answer = clos.ask(q.question, collection=collection, mode=mode,
                                       model=args.model, meter=False, log=False)
                     row[f"{name}_{mode}"] = record(answer, q.answers)
                     row[f"{name}_{mode}"]["wall_s"] = time.perf_counter() - start
             rows.append(row)
+            m = args.modes[0]
             print(f"{i}/{len(questions)} {q.question[:60]!r} → "
-                  f"{rows[-1]['full_generatif']['rule']} / {rows[-1]['holdout_generatif']['rule']}",
-                  flush=True)
+                  f"{rows[-1][f'full_{m}']['rule']} / {rows[-1][f'holdout_{m}']['rule']}", flush=True)
     return {"rows": rows, "settings": {k: getattr(settings, k) for k in (
         "model", "min_grounding", "top_k", "context_token_budget", "extractive_min_subject")}}
 
@@ -92,19 +93,24 @@ def silent(signals: dict, min_relevance: float, min_similarity: float) -> bool:
     return signals.get("coverage", 0.0) < min_relevance and (sim is None or sim < min_similarity)
 
 
-def replay(rows: list[dict], min_relevance: float, min_similarity: float) -> dict:
+def replay(rows: list[dict], min_relevance: float, min_similarity: float,
+           mode: str = "generatif") -> dict:
     def outcome(r):
         refused = silent(r["signals"], min_relevance, min_similarity) or r["refused"]
         return refused, (not refused and (r["gold_answer"] or r["gold_key"])), \
             (not refused and r["verified"])
 
-    full = [outcome(r["full_generatif"]) for r in rows]
-    hold = [outcome(r["holdout_generatif"]) for r in rows]
+    full = [outcome(r[f"full_{mode}"]) for r in rows]
+    hold = [outcome(r[f"holdout_{mode}"]) for r in rows]
     n = len(rows) or 1
     wrong_verified = sum(1 for (ref, gold, ver), r in zip(full, rows)
-                         if ver and not r["full_generatif"]["gold_answer"]) + \
+                         if ver and not r[f"full_{mode}"]["gold_answer"]) + \
         sum(1 for ref, gold, ver in hold if ver)
+    gate = [silent(r[f"{side}_{mode}"]["signals"], min_relevance, min_similarity)
+            for side in ("full", "holdout") for r in rows]
     return {"min_relevance": min_relevance, "min_similarity": min_similarity,
+            "gate_refusal_answerable": sum(gate[:len(rows)]) / n,
+            "gate_refusal_unanswerable": sum(gate[len(rows):]) / n,
             "refusal_answerable": sum(f[0] for f in full) / n,
             "refusal_unanswerable": sum(h[0] for h in hold) / n,
             "gold_answer_or_key": sum(f[1] for f in full) / n,
@@ -114,25 +120,39 @@ def replay(rows: list[dict], min_relevance: float, min_similarity: float) -> dic
 def analyse(data: dict, before_path: Path) -> dict:
     rows = data["rows"]
     out: dict = {}
+    mode = "generatif" if "full_generatif" in rows[0] else "extractif"
     signals = ("coverage", "similarity", "subject", "grounding", "supported_share")
     out["auroc"] = {}
     for s in signals:
-        pos = [r["full_generatif"]["signals"].get(s) for r in rows]
-        neg = [r["holdout_generatif"]["signals"].get(s) for r in rows]
+        pos = [r[f"full_{mode}"]["signals"].get(s) for r in rows]
+        neg = [r[f"holdout_{mode}"]["signals"].get(s) for r in rows]
         out["auroc"][s] = auroc([p for p in pos if p is not None], [x for x in neg if x is not None])
     table("Signals alone: AUROC answerable vs unanswerable", ["signal", "AUROC"],
           [[s, v] for s, v in out["auroc"].items()])
-    grid = [replay(rows, a, b) for a, b in itertools.product(
+    grid = [replay(rows, a, b, mode) for a, b in itertools.product(
         (0.0, 0.2, 0.3, 0.35, 0.4, 0.5), (0.0, 0.78, 0.8, 0.82, 0.84, 0.86))]
     out["grid"] = grid
-    table("Refusal policy replayed (generative)", ["min_relevance", "min_similarity",
-          "refusal answerable", "refusal unanswerable", "gold in answer or key", "wrong verified"],
-          [[g["min_relevance"], g["min_similarity"], g["refusal_answerable"],
+    table(f"Refusal policy replayed ({mode})", ["min_relevance", "min_similarity",
+          "gate refusal answerable", "gate refusal unanswerable", "refusal answerable",
+          "refusal unanswerable", "gold in answer or key", "wrong verified"],
+          [[g["min_relevance"], g["min_similarity"], g["gate_refusal_answerable"],
+            g["gate_refusal_unanswerable"], g["refusal_answerable"],
             g["refusal_unanswerable"], g["gold_answer_or_key"], g["wrong_verified_share"]]
            for g in grid])
     n = len(rows) or 1
     ex_full = [r["full_extractif"] for r in rows]
     ex_hold = [r["holdout_extractif"] for r in rows]
+    if mode == "extractif":
+        out["extractive"] = {
+            "gold_key": sum(r["full_extractif"]["gold_key"] for r in rows) / n,
+            "refusal_answerable": sum(r["full_extractif"]["refused"] for r in rows) / n,
+            "refusal_unanswerable": sum(r["holdout_extractif"]["refused"] for r in rows) / n,
+            "p50_s": percentile([r[f"{x}_extractif"]["wall_s"] for r in rows
+                                 for x in ("full", "holdout")], 0.5),
+            "p95_s": percentile([r[f"{x}_extractif"]["wall_s"] for r in rows
+                                 for x in ("full", "holdout")], 0.95)}
+        table("Extractive mode", list(out["extractive"]), [list(out["extractive"].values())])
+        return out
     gen = [r["full_generatif"] for r in rows]
     out["extractive"] = {
         "gold_key": sum(r["gold_key"] for r in ex_full) / n,
@@ -181,13 +201,17 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--quick", action="store_true", help="8 questions")
     parser.add_argument("--replay", type=Path, help="analyse a saved run instead of running")
+    parser.add_argument("--no-model", action="store_true",
+                        help="extractive mode only: retrieval signals, no generation")
+    parser.add_argument("--out", default="answers_calibration")
     args = parser.parse_args()
+    args.modes = ("extractif",) if args.no_model else ("generatif", "extractif")
     if args.quick:
         args.sample = 8
     data = json.loads(args.replay.read_text()) if args.replay else run(args)
     data.update(analyse(data, RESULTS / "eval_answers.json"))
     data.update({"qa": args.qa, "sample": len(data["rows"]), "seed": args.seed})
-    write("answers_calibration", data)
+    write(args.out, data)
 
 
 if __name__ == "__main__":
