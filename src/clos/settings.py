@@ -71,6 +71,9 @@ class Settings:
     # Chunking (approximate tokens).
     chunk_tokens: int = 300
     chunk_max_tokens: int = 400
+    # Index store: "" is the SQLite file of data_dir; or "postgresql://user@host:5432/db"
+    # (optionally "?schema=name"), or another SQLite file's path (clos.store.open_store).
+    store: str = ""
     # Governance.
     pii_policy: str = "pseudonymise"  # keep | pseudonymise | redact | exclude
     # Impact accounting.
