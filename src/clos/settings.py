@@ -102,6 +102,9 @@ class Settings:
     # Chunking (approximate tokens).
     chunk_tokens: Positive = 300
     chunk_max_tokens: Positive = 400
+    # Index store: "" is the SQLite file of data_dir; or "postgresql://user@host:5432/db"
+    # (optionally "?schema=name"), or another SQLite file's path (clos.store.open_store).
+    store: str = ""
     # Governance.
     pii_policy: Literal["keep", "pseudonymise", "redact", "exclude"] = "pseudonymise"
     # Impact accounting.
