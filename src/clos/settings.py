@@ -150,7 +150,11 @@ class Settings:
         unknown = set(values) - known
         if unknown:
             raise ConfigError(f"Paramètres inconnus : {', '.join(sorted(unknown))}")
-        return _validated(cls, values, origin)
+        settings = _validated(cls, values, origin)
+        from clos.posture import enforce
+
+        enforce(settings, origin)  # a setting the posture forbids fails here, for every command
+        return settings
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
