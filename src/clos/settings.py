@@ -71,6 +71,10 @@ class Settings:
     # Chunking (approximate tokens).
     chunk_tokens: int = 300
     chunk_max_tokens: int = 400
+    # Reading: OCR of PDF pages without a text layer (Tesseract, ingest/ocr.py), in this
+    # Tesseract language ("fra", or "fra+eng").
+    ocr: bool = True
+    ocr_language: str = "fra"
     # Governance.
     pii_policy: str = "pseudonymise"  # keep | pseudonymise | redact | exclude
     # Impact accounting.
