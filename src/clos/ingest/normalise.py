@@ -92,16 +92,19 @@ def join_lines(lines: Iterable[str], vocab: set[str] | None = None) -> str:
     kept otherwise (« LEVY-RAMEAU »). Other lines are joined by one space.
     """
     out = ""
+    soft = False  # the previous line ended on a soft hyphen: the word goes on, no space
     for raw in lines:
         line = " ".join(normalise_chars(raw).split())
         if not line:
             continue
-        if not out:
-            out = line
+        if not out or soft:
+            out += line
+            soft = raw.rstrip().endswith("\u00ad")
             continue
+        soft = raw.rstrip().endswith("\u00ad")
         cut = _CUT_END.search(out) if out.endswith("-") else None
         first = _NEXT_WORD.match(line)
-        if cut and first and len(out) > 1 and out[-2].isalpha() and line[0].isalpha():
+        if cut and first and len(out) > 1 and out[-2].isalnum() and line[0].isalnum():
             if dehyphenate_pair(cut.group(1), first.group(1), vocab):
                 out = out[:-1] + line
             else:

@@ -93,6 +93,6 @@ def ocr_page(page: Any, number: int, language: str = "fra", dpi: int = OCR_DPI) 
                    (data["left"][i] + data["width"][i]) * scale,
                    (data["top"][i] + data["height"][i]) * scale), data["text"][i]) for i in indices]
         lines.append(Line(" ".join(text.split()), left * scale, top * scale, right * scale,
-                          bottom * scale, size, False, number, block * 1000 + par, spans))
+                          bottom * scale, size, False, number, block * 1000 + par, spans, ocr=True))
     mean = sum(confidences) / len(confidences) if confidences else 0.0
     return lines, round(mean, 1)

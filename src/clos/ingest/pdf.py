@@ -24,7 +24,8 @@ from typing import Any
 from clos.errors import IngestError
 from clos.ingest.dates import find_french_date
 from clos.ingest.normalise import join_lines, word_vocabulary
-from clos.ingest.pdf_layout import Hidden, Line, find_tables, page_lines, reading_order, strip_furniture
+from clos.ingest.pdf_layout import Hidden, Line, page_lines, reading_order, strip_furniture
+from clos.ingest.pdf_tables import find_tables
 from clos.types import Document, ReadingNote, Section
 
 _HEADING_RATIO = 1.12  # 12 pt body → headings from 13.5 pt; Word's « Titre 2 » is often 13–14 pt
@@ -111,6 +112,12 @@ def _paragraphs(lines: list[Line]) -> list[list[Line]]:
     for line in lines:
         if groups:
             prev = groups[-1][-1]
+            if line.ocr and prev.ocr:  # Tesseract found the paragraphs already
+                if line.block == prev.block:
+                    groups[-1].append(line)
+                else:
+                    groups.append([line])
+                continue
             same_style = abs(line.size - prev.size) <= 0.5 and line.bold == prev.bold
             # Baseline to baseline: about 1.15–1.3 font sizes within a paragraph, twice that
             # across a blank line; a line above the previous one starts another column.

@@ -5,17 +5,13 @@ page furniture (running headers and footers, transmission stamps), with tables f
     strip_furniture(pages)        drop running headers/footers and prefecture stamps from every
                                   page; what they said that matters is returned as metadata
     reading_order(lines, width)   lines of a page, columns read one after the other
-    find_tables(page, lines)      ruled tables of a page: (bbox, rows of cells), cells filled
-                                  from the page's own lines
 
 Why PyMuPDF's ``get_text("dict")`` and our own rules rather than pymupdf4llm: on 8 Montpellier
 deliberations (15 pages), pymupdf4llm 2.0 took 13.7 s against 0.13 s for ``get_text()`` (ratio
 0.009, far under the 0.5 goal), ran OCR on pages that have a text layer, glued « LEVY-RAMEAU »
 into « LEVYRAMEAU » and left the prefecture stamp in the body text. ``get_text("dict")`` costs
 what ``get_text()`` costs and gives each span's box, size, weight and colour, which is all the
-rules below need. ``Page.find_tables()`` costs ≈ 0.5 s a page here, so it runs only on pages
-whose drawings hold a grid (≥ 3 horizontal and ≥ 2 vertical rules), and its cell text (words
-glued together in PyMuPDF 2.0) is replaced by the page's own spans.
+rules below need. Tables: see ``pdf_tables``.
 """
 
 from __future__ import annotations
@@ -53,6 +49,7 @@ class Line:
     block: int = 0
     spans: list[tuple[tuple[float, float, float, float], str]] = field(default_factory=list, repr=False)
     letters: int = -1  # letters and digits in ``text``
+    ocr: bool = False  # read by OCR: ``block`` is then Tesseract's paragraph
 
     def __post_init__(self) -> None:
         if self.letters < 0:
@@ -156,7 +153,9 @@ def page_lines(page: Any, number: int, textpage: Any = None) -> tuple[list[Line]
 
 
 def _line(spans: list[dict[str, Any]], page: int, block: int) -> Line:
-    text = normalise_chars("".join(s["text"] for s in spans))
+    raw = "".join(s["text"] for s in spans).rstrip()
+    # A soft hyphen ending the line stays, so the paragraph joins the word's halves (normalise).
+    text = normalise_chars(raw) + ("\u00ad" if raw.endswith("\u00ad") else "")
     solid = [s for s in spans if s["text"].strip()] or spans
     main = max(solid, key=lambda s: len(s["text"].strip()))
     weight = sum(len(s["text"].strip()) for s in solid if _bold(s))
@@ -295,9 +294,15 @@ def strip_furniture(pages: list[list[Line]], heights: list[float]) -> tuple[list
     for lines in pages:
         drop = _stamp(lines, meta)
         kept.append([ln for i, ln in enumerate(lines) if i not in drop])
+    sizes: Counter = Counter()
+    for lines in kept:
+        for ln in lines:
+            sizes[ln.size] += ln.letters
+    # Running headers are set no larger than the body text; a repeated larger line is a heading.
+    largest = sizes.most_common(1)[0][0] * 1.12 if sizes else 0.0
     count: Counter = Counter()
     for lines, height in zip(kept, heights):
-        keys = {_key(ln.text) for ln in lines if _in_band(ln, height)}
+        keys = {_key(ln.text) for ln in lines if _in_band(ln, height) and ln.size <= largest}
         count.update(keys)
     threshold = max(2, (len(pages) + 1) // 2)
     repeated = {k for k, n in count.items() if n >= threshold and any(ch.isalpha() for ch in k)}
@@ -307,7 +312,8 @@ def strip_furniture(pages: list[list[Line]], heights: list[float]) -> tuple[list
     for lines, height in zip(kept, heights):
         page = []
         for ln in lines:
-            if _in_band(ln, height) and (_key(ln.text) in repeated or _PAGE_NUMBER.match(ln.text)):
+            if _in_band(ln, height) and ln.size <= largest and \
+                    (_key(ln.text) in repeated or _PAGE_NUMBER.match(ln.text)):
                 target = headers if ln.y1 < height * 0.5 else footers
                 if _key(ln.text) in repeated and not any(_key(t) == _key(ln.text) for t in target):
                     target.append(ln.text)
@@ -323,105 +329,3 @@ def strip_furniture(pages: list[list[Line]], heights: list[float]) -> tuple[list
 
 def _in_band(line: Line, height: float) -> bool:
     return line.y1 <= height * _BAND or line.y0 >= height * (1 - _BAND)
-
-
-# ----------------------------------------------------------------------- tables
-def _aligned_rows(lines: list[Line]) -> bool:
-    """Do at least 2 rows of the page hold 2+ lines each, starting at 2+ shared x positions?
-
-    Cheap sign of a table, checked before paying for the page's drawings (which cost as much as
-    its text).
-    """
-    rows: dict[int, list[float]] = defaultdict(list)
-    for ln in lines:
-        rows[round(ln.y0 / 3)].append(ln.x0)
-    starts = Counter(x for xs in rows.values() if len(xs) >= 2 for x in {round(x / 6) for x in xs})
-    return sum(1 for n in starts.values() if n >= 2) >= 2
-
-
-def _rules(page: Any) -> list[tuple[float, float, float, float]]:
-    """Thin horizontal and vertical rules drawn on the page (lines, thin or stroked rectangles)."""
-    rules = []
-    for drawing in page.get_cdrawings():
-        for item in drawing["items"]:
-            if item[0] == "l":
-                (ax, ay), (bx, by) = item[1], item[2]
-                box = (min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
-            elif item[0] == "re":
-                box = tuple(item[1])
-            else:
-                continue
-            x0, y0, x1, y1 = box
-            if (y1 - y0 <= 2.5 and x1 - x0 >= 10) or (x1 - x0 <= 2.5 and y1 - y0 >= 6):
-                rules.append(box)
-            elif x1 - x0 >= 10 and y1 - y0 >= 6 and "s" in drawing.get("type", ""):
-                rules += [(x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)]
-    return rules
-
-
-def _clusters(rules: list[tuple[float, float, float, float]]) -> list[list[tuple[float, float, float, float]]]:
-    """Rules that touch one another (3 pt tolerance), as groups: one group per drawn grid."""
-    groups: list[list[tuple[float, float, float, float]]] = []
-    boxes: list[list[float]] = []
-    for rule in sorted(rules, key=lambda r: (r[1], r[0])):
-        hits = [i for i, b in enumerate(boxes)
-                if rule[0] <= b[2] + 3 and b[0] <= rule[2] + 3 and rule[1] <= b[3] + 3 and b[1] <= rule[3] + 3]
-        if not hits:
-            groups.append([rule])
-            boxes.append(list(rule))
-            continue
-        first = hits[0]
-        for i in reversed(hits[1:]):
-            groups[first] += groups.pop(i)
-            other = boxes.pop(i)
-            boxes[first] = [min(boxes[first][0], other[0]), min(boxes[first][1], other[1]),
-                            max(boxes[first][2], other[2]), max(boxes[first][3], other[3])]
-        groups[first].append(rule)
-        b = boxes[first]
-        boxes[first] = [min(b[0], rule[0]), min(b[1], rule[1]), max(b[2], rule[2]), max(b[3], rule[3])]
-    return groups
-
-
-def _positions(values: list[float]) -> list[float]:
-    out: list[float] = []
-    for v in sorted(values):
-        if not out or v - out[-1] > 2.5:
-            out.append(v)
-    return out
-
-
-def find_tables(page: Any, lines: list[Line]) -> list[tuple[tuple[float, float, float, float], list[list[str]]]]:
-    """Ruled tables of the page: (bbox, rows of cell texts), cells filled from ``lines``' spans.
-
-    A table is a group of touching rules with at least 3 horizontal and 2 vertical positions;
-    its rows lie between consecutive horizontal rules and its cells between vertical ones (a
-    span belongs to the cell holding its centre, so a label over merged cells stays whole).
-    Only pages whose lines are aligned in rows and columns are looked at (``_aligned_rows``).
-    Tables of one row or one column are not tables (a framed paragraph, a rule under a title).
-    """
-    if not _aligned_rows(lines):
-        return []
-    spans = [(bbox, text) for ln in lines for bbox, text in ln.spans]
-    tables = []
-    for group in _clusters(_rules(page)):
-        ys = _positions([(r[1] + r[3]) / 2 for r in group if r[3] - r[1] <= 2.5])
-        xs = _positions([(r[0] + r[2]) / 2 for r in group if r[2] - r[0] <= 2.5])
-        if len(ys) < 3 or len(xs) < 2:
-            continue
-        if xs[0] > min(r[0] for r in group) + 3:  # a table closed by its rules only on the right
-            xs.insert(0, min(r[0] for r in group))
-        if xs[-1] < max(r[2] for r in group) - 3:
-            xs.append(max(r[2] for r in group))
-        grid: list[list[list[str]]] = [[[] for _ in xs[1:]] for _ in ys[1:]]
-        for (a, b, c, d), text in spans:
-            cx, cy = (a + c) / 2, (b + d) / 2
-            row = next((i for i in range(len(ys) - 1) if ys[i] <= cy < ys[i + 1]), None)
-            col = next((j for j in range(len(xs) - 1) if xs[j] <= cx < xs[j + 1]), None)
-            if row is not None and col is not None:
-                grid[row][col].append(text)
-        cells = [[" ".join(" ".join(c).split()) for c in row] for row in grid]
-        used = [j for j in range(len(xs) - 1) if any(row[j] for row in cells)]
-        rows = [[row[j] for j in used] for row in cells if any(row)]
-        if len(rows) >= 2 and len(used) >= 2:
-            tables.append(((xs[0], ys[0], xs[-1], ys[-1]), rows))
-    return tables
