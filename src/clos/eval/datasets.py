@@ -67,6 +67,8 @@ def load(path: Path | str, *, body_only: bool = False) -> EvalSet:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"Jeu de questions illisible : {path} ({exc})") from exc
     name = path.stem
+    if isinstance(data, dict) and data.get("format") == "clos-qa-1":
+        raise DatasetError(f"{path} est un jeu de questions sur dossiers : utilisez « --qa {path} ».")
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         evalset = _squad(name, data["data"])
     elif isinstance(data, list) and data and all(_is_triple(row) for row in data):
