@@ -154,9 +154,20 @@ def page_texts(path: str) -> dict[int, str]:
 
         with pymupdf.open(p) as doc:
             return {i: page.get_text() for i, page in enumerate(doc, 1)}
+    return reader_pages(path)
+
+
+@lru_cache(maxsize=256)
+def reader_pages(path: str) -> dict[int, str]:
+    """1-based page → text as Clos's own reader gives it (what the index sees before
+    governance); a document without pages is page 1, an unreadable one has no page."""
+    from clos.errors import IngestError
     from clos.ingest import read_document
 
-    doc = read_document(p)
+    try:
+        doc = read_document(Path(path))
+    except IngestError:
+        return {}
     pages: dict[int, list[str]] = {}
     for s in doc.sections:
         pages.setdefault(s.page or 1, []).append(s.text)
