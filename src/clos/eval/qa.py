@@ -30,14 +30,13 @@ string on its page (PyMuPDF text for PDFs, Clos's own reader for the other forma
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from clos.eval.datasets import DatasetError
+from clos.eval.datasets import DatasetError, read_json
 from clos.eval.metrics import contains, normalize
 
 FORMAT = "clos-qa-1"
@@ -103,12 +102,7 @@ def load_qa(path: Path | str, *, root: Path | str | None = None) -> QASet:
     Raises DatasetError (French message naming the file) on a missing or malformed file, a
     question without gold (answerable) or with gold (unanswerable), a duplicate id."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DatasetError(f"Jeu de questions introuvable : {path}") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"Jeu de questions illisible : {path} ({exc})") from exc
+    data = read_json(path)
     if not is_qa(data):
         raise DatasetError(f"{path} n'est pas un jeu de questions Clos (« format »: « {FORMAT} » attendu).")
     folders = data.get("folders") or []
