@@ -55,6 +55,7 @@ class QARecord:
     stages: dict[str, bool | None] = field(default_factory=dict)
     signals: dict[str, float] = field(default_factory=dict)
     refusal_reason: str | None = None
+    model_called: bool = True  # False: refused (or answered extractively) without the LLM
     ttft_s: float = 0.0
     total_s: float = 0.0
     prompt_tokens: int = 0
@@ -222,6 +223,8 @@ def summarize(records: list[QARecord]) -> dict[str, Any]:
         "refusal_answerable": share(answerable, lambda r: r.refused),
         "refusal_unanswerable": share(unanswerable, lambda r: r.refused),
         "refusal_hard_negative": share(hard, lambda r: r.refused),
+        # Refusals decided before any model call (relevance gate), of the answerable questions.
+        "refusal_answerable_no_model": share(answerable, lambda r: r.refused and not r.model_called),
         "wrong_answers": share(records, lambda r: r.wrong),
         "wrong_verified": len(wrong_verified) / len(records) if records else 0.0,
         "wrong_verified_of_answers": len(wrong_verified) / len(answered) if answered else 0.0,
@@ -281,7 +284,8 @@ def run_qa(
                 key_passage=answer.key_passage.quote if answer.key_passage else None,
                 citations=[{"source": c.source, "page": c.page, "chunk_id": c.chunk_id}
                            for c in answer.citations],
-                refusal_reason=answer.refusal_reason, ttft_s=answer.timings.ttft_s,
+                refusal_reason=answer.refusal_reason, model_called=answer.usage.prompt_tokens > 0,
+                ttft_s=answer.timings.ttft_s,
                 total_s=answer.timings.total_s, prompt_tokens=answer.usage.prompt_tokens,
                 completion_tokens=answer.usage.completion_tokens,
                 signals=signals_of(answer, hits, s.top_k),
