@@ -103,3 +103,19 @@ def test_summary_and_refusal_quality_on_records():
     assert scores["decision.confidence"] == pytest.approx(4 / 6)
     assert curve[0] == {"coverage": 0.2, "risk": 0.0, "threshold": 0.9}
     assert curve[-1]["risk"] == pytest.approx(4 / 5)
+
+
+def test_shown_verified_follows_the_pipeline_once_it_decides():
+    from clos.eval.domain import shown_verified
+    from clos.types import AnswerTrace
+
+    plain = _answer("15,25 € [1].")
+    assert shown_verified(plain)  # today: no sentence flagged → printed « Réponse vérifiée »
+    plain.unsupported = [0]
+    assert not shown_verified(plain)
+    decided = _answer("15,25 € [1].")
+    decided.trace = AnswerTrace()
+    assert not shown_verified(decided)  # the pipeline said « À vérifier »
+    decided.verified = True
+    assert shown_verified(decided)
+    assert not shown_verified(_answer("x", refused=True))

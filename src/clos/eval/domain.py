@@ -186,6 +186,17 @@ def is_correct(answer: Answer, q: QAQuestion) -> bool:
     return contains(strip_markers(answer.answer), q.answers) or bool(kp and contains(kp, q.answers))
 
 
+def shown_verified(answer: Answer) -> bool:
+    """Whether the answer is presented as checked: ``Answer.verified`` once the pipeline decides
+    it (it then fills ``Answer.trace`` too); before that, an answer with no sentence flagged
+    unsupported, which the terminal printed under « Réponse vérifiée » (issue 16's measure)."""
+    if answer.refused:
+        return False
+    if answer.verified or answer.trace is not None:
+        return bool(answer.verified)
+    return not answer.unsupported
+
+
 def signals_of(answer: Answer, hits: list[Hit], top_k: int) -> dict[str, float]:
     """Confidence signals: the pipeline's own (``trace.decision["signals"]``), then the best
     lexical relevance and cosine among the first ``top_k`` hits."""
@@ -280,7 +291,7 @@ def run_qa(
                 id=q.id, question=q.question, answerable=q.answerable,
                 hard_negative=q.hard_negative, type=q.type, gold=q.answers, file=q.file,
                 page=q.page, answer=answer.answer, refused=answer.refused,
-                verified=bool(answer.verified) and not answer.refused,
+                verified=shown_verified(answer),
                 key_passage=answer.key_passage.quote if answer.key_passage else None,
                 citations=[{"source": c.source, "page": c.page, "chunk_id": c.chunk_id}
                            for c in answer.citations],
