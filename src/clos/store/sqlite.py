@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -13,7 +12,11 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
-from clos.types import Answer, AnswerTrace, Chunk, Citation, Document, Hit, Timings, Usage
+from clos.store.base import guard_errors
+from clos.store.governance import GovernanceSQL
+from clos.store.ledger import LedgerSQL
+from clos.store.answers import COLUMNS, answer_from_row, answer_values
+from clos.types import Answer, Chunk, Document, Hit
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -30,8 +33,11 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore:
-    """The embedded store. Opens lazily, one connection per thread (SQLite's rule)."""
+class SQLiteStore(GovernanceSQL, LedgerSQL):
+    """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
+
+    Governance records and the impact ledger come from the shared mixins; every public method
+    raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -141,10 +147,11 @@ class SQLiteStore:
             doc_id = int(cur.lastrowid)
             for chunk, (body, meta) in zip(chunks, index_terms):
                 cur = conn.execute(
-                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens)"
-                    " VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens,"
+                    " page_end, page_starts) VALUES (?,?,?,?,?,?,?,?)",
                     (doc_id, chunk.ordinal, chunk.text, chunk.page,
-                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens),
+                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens,
+                     chunk.page_end, json.dumps([list(p) for p in chunk.page_starts])),
                 )
                 chunk.id, chunk.document_id = int(cur.lastrowid), doc_id
                 conn.execute(
@@ -171,7 +178,7 @@ class SQLiteStore:
     # ------------------------------------------------------------- retrieval
     _HIT_COLUMNS = (
         "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime"
+        " d.doc_date, d.mtime, c.page_end, c.page_starts"
     )
 
     def search(self, collection_id: int, match: str, limit: int, *, prefetch: int = 4) -> list[Hit]:
@@ -289,23 +296,10 @@ class SQLiteStore:
 
     # ------------------------------------------------------------- journals
     def log_answer(self, collection_id: int | None, answer: Answer) -> int:
-        detail = {"key_passage": asdict(answer.key_passage) if answer.key_passage else None,
-                  "verified": answer.verified, "mode": answer.mode,
-                  "closest": [asdict(c) for c in answer.closest],
-                  "refusal_reason": answer.refusal_reason, "warnings": answer.warnings,
-                  "grounding": answer.grounding, "impact": answer.impact}
-        trace = json.dumps(answer.trace.to_dict(), ensure_ascii=False) if answer.trace else None
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO answers (collection_id, question, answer, refused, model,"
-                " prompt_tokens, completion_tokens, retrieval_s, ttft_s, total_s, citations,"
-                " unsupported, trace, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (collection_id, answer.question, answer.answer, int(answer.refused), answer.model,
-                 answer.usage.prompt_tokens, answer.usage.completion_tokens,
-                 answer.timings.retrieval_s, answer.timings.ttft_s, answer.timings.total_s,
-                 json.dumps([asdict(c) for c in answer.citations], ensure_ascii=False),
-                 json.dumps(answer.unsupported), trace, json.dumps(detail, ensure_ascii=False)),
-            )
+                f"INSERT INTO answers ({', '.join(COLUMNS)})"
+                f" VALUES ({', '.join('?' for _ in COLUMNS)})", answer_values(collection_id, answer))
         return int(cur.lastrowid)
 
     def answers(self, limit: int = 20) -> list[dict[str, Any]]:
@@ -315,7 +309,7 @@ class SQLiteStore:
     def answer(self, answer_id: int) -> Answer | None:
         """The logged answer ``answer_id`` as an Answer, with its trace (None when unknown)."""
         row = self.conn.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
-        return None if row is None else _answer(row)
+        return None if row is None else answer_from_row(row)
 
     def start_run(self, collection_id: int) -> int:
         with self.transaction() as conn:
@@ -358,29 +352,15 @@ class SQLiteStore:
         }
 
 
+guard_errors(SQLiteStore, sqlite3.Error)
+
+
 def _hit(r: sqlite3.Row) -> Hit:
     return Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
                page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
-               mtime=r["mtime"])
-
-
-def _answer(r: sqlite3.Row) -> Answer:
-    detail = json.loads(r["detail"] or "{}")
-    key = detail.get("key_passage")
-    trace = json.loads(r["trace"]) if r["trace"] else None
-    return Answer(
-        question=r["question"], answer=r["answer"], refused=bool(r["refused"]),
-        citations=[Citation(**c) for c in json.loads(r["citations"] or "[]")], model=r["model"],
-        usage=Usage(r["prompt_tokens"], r["completion_tokens"]),
-        timings=Timings(r["retrieval_s"], r["ttft_s"], r["total_s"]),
-        unsupported=json.loads(r["unsupported"] or "[]"), warnings=detail.get("warnings", []),
-        impact=detail.get("impact"), key_passage=Citation(**key) if key else None,
-        verified=bool(detail.get("verified", False)), mode=detail.get("mode", "generatif"),
-        closest=[Citation(**c) for c in detail.get("closest", [])],
-        refusal_reason=detail.get("refusal_reason"),
-        trace=AnswerTrace(**trace) if trace else None, grounding=detail.get("grounding"),
-        id=r["id"])
+               mtime=r["mtime"], page_end=r["page_end"],
+               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _split_sql(sql: str) -> list[str]:
