@@ -131,3 +131,21 @@ def test_focus_cuts_at_the_shared_splitter_units():
             "avant le 15 avril. " * 2)
     short = focus(hit(5, text, tokens=120), "Que dit l'article L. 2121-29 ?", 40)
     assert "L. 2121-29 du code général, le conseil règle" in short.text
+
+
+def test_extractive_answer_cites_the_page_its_key_passage_is_on():
+    from clos.answer.compose import Context, compose
+    from clos.settings import Settings
+
+    text = ("Indemnités de déplacement des agents.\n- créneaux horaires autorisés (11h00-14h00) "
+            "- montant forfaitaire de 15,25€ par repas - abattement de 50 % en formation")
+    start = text.index("- créneaux")
+    doc = Hit(chunk_id=7, document_id=7, path="/docs/repas.pdf", title="Délibération", page=1,
+              heading_path=(), text=text, score=1.0, tokens=60, page_end=2,
+              page_starts=((start, 2),))
+    answer = compose("Quel est le montant forfaitaire remboursé par repas aux agents ?", [doc],
+                     Context(settings=Settings.load(), load_model=lambda: None),
+                     mode="extractif", model_name="extractif")
+    assert not answer.refused and answer.answer == "montant forfaitaire de 15,25€ par repas"
+    assert answer.key_passage.page == 2 and answer.citations[0].page == 2
+    assert answer.trace.decision["signals"]["subject"] > 0.3 and answer.usage.prompt_tokens == 0

@@ -52,6 +52,7 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         raise ValueError(f"mode must be one of {MODES}")
     s = ctx.settings
     started = ctx.started or time.perf_counter()
+    stored = {h.chunk_id: h for h in hits}  # uncut: their page_starts index this text
     hits, removed = neutralise(hits)
     trace = AnswerTrace(terms=list(dict.fromkeys(analyze(question))))
     top = hits[: s.top_k]
@@ -70,6 +71,9 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
             answer.answer, answer.citations, answer.key_passage = REFUSAL, [], None
             answer.verified, answer.refusal_reason = False, decision.reason
             answer.closest = closest(question, hits)
+        for c in [answer.key_passage, *answer.citations, *answer.closest]:
+            if c is not None and c.chunk_id in stored:  # the page the quote is on
+                c.page = stored[c.chunk_id].page_for(c.quote.split(" […] ")[0].strip("…"))
         trace.hits = _trace_hits(hits, {h.chunk_id for h in excerpts})
         trace.decision = decision.to_dict()
         trace.decision["suspicious_passages"] = removed
