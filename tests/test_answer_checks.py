@@ -149,3 +149,24 @@ def test_extractive_answer_cites_the_page_its_key_passage_is_on():
     assert not answer.refused and answer.answer == "montant forfaitaire de 15,25€ par repas"
     assert answer.key_passage.page == 2 and answer.citations[0].page == 2
     assert answer.trace.decision["signals"]["subject"] > 0.3 and answer.usage.prompt_tokens == 0
+
+
+def test_a_name_no_passage_holds_makes_the_documents_silent(tmp_path):
+    from clos.retrieve.analyzer import analyze
+    from clos.store.sqlite import SQLiteStore
+    from clos.types import Chunk, Document, Section
+
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    text = "Le conseil municipal de Montpellier crée 19 postes d'adjoints au maire."
+    doc = Document(path="/d.txt", title="Délibération", format="txt", sections=[Section(text)],
+                   content_hash="h")
+    store.replace_document(store.collection_id("c"), doc,
+                           [Chunk(text=text, ordinal=0, page=1, heading_path=(), tokens=15)],
+                           [(" ".join(analyze(text)), "")], size=len(text))
+    asked = "Combien de postes d'adjoints le conseil municipal de Nîmes a-t-il créés ?"
+    assert D.absent_names(store, asked) == ["Nîmes"]
+    assert D.absent_names(store, asked.replace("Nîmes", "Montpellier")) == []
+    th = D.Thresholds(0.35, 0.8, 0.82, 0.3)
+    decision = D.decide_before_model(D.Signals(coverage=0.9, similarity=0.9,
+                                               absent_names=["Nîmes"]), th)
+    assert decision.refused and "« Nîmes »" in decision.reason

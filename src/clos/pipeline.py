@@ -251,7 +251,7 @@ class Clos:
 
     def _answer(self, question: str, cid: int, model: str | None, on_token,
                 mode: str | None = None) -> Answer:
-        from clos.answer.decide import idf_weights
+        from clos.answer.decide import absent_names, idf_weights
         from clos.llm import load_llm
 
         s = self.settings
@@ -267,6 +267,7 @@ class Clos:
                 return [float(v @ vector) for v in self.embedder.embed_passages(texts)]
         ctx = Context(settings=s, load_model=lambda: load_llm(s, model), similarity=similarity,
                       idf=idf_weights(self.store, question), started=start,
+                      absent_names=absent_names(self.store, question),
                       retrieval_s=time.perf_counter() - start)
         model_name = model or (str(s.model_path) if s.model_path else s.model)
         answer = compose(question, hits, ctx, mode=mode, model_name=model_name,

@@ -40,6 +40,7 @@ class Context:
     # texts → cosines to the question (None: no embedder): grounding and dense signals.
     similarity: Callable[[list[str]], list[float]] | None = None
     idf: dict[str, float] = field(default_factory=dict)
+    absent_names: list[str] = field(default_factory=list)  # decide.absent_names
     retrieval_s: float = 0.0
     started: float = 0.0
 
@@ -58,7 +59,8 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     top = hits[: s.top_k]
     sims = [h.similarity for h in top if h.similarity is not None]
     signals = D.Signals(coverage=round(D.coverage(question, top, ctx.idf), 4),
-                        similarity=round(max(sims), 4) if sims else None)
+                        similarity=round(max(sims), 4) if sims else None,
+                        absent_names=list(ctx.absent_names))
     thresholds = D.Thresholds.from_settings(s)
     expected = expected_kinds(question)
 

@@ -14,7 +14,8 @@ Signals (``Signals``), each recorded in the answer's trace:
 
 Decision, in order (thresholds are settings, see ``Thresholds``):
 
-1. before the model — the documents are silent when the coverage is under ``min_relevance``
+1. before the model — the documents are silent when the question names something (« Lyon »)
+   no passage of the collection names, or when the coverage is under ``min_relevance``
    AND (no dense retrieval, or the similarity is under ``min_similarity``): one lexical
    threshold alone no longer refuses a paraphrase (« horaires de la déchèterie » over « ouverte
    de 9 h à 17 h »);
@@ -40,6 +41,7 @@ __all__ = ["Decision", "Signals", "Thresholds", "coverage", "decide_after_model"
 
 SILENT = ("Les documents ne traitent pas de la question : aucun passage ne reprend ses termes "
           "ni son sens.")
+ABSENT = "Les documents ne mentionnent nulle part {names} : ils ne traitent pas de la question."
 MODEL_REFUSED = "Le modèle n'a trouvé la réponse dans aucun des passages retenus."
 UNSUPPORTED = ("Aucune phrase de la réponse du modèle n'est étayée par les passages : les faits "
                "qu'elle donne n'y figurent pas.")
@@ -79,6 +81,7 @@ class Signals:
     supported_share: float | None = None
     verified: bool | None = None
     grounding: float | None = None
+    absent_names: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -129,7 +132,24 @@ def idf_weights(store, question: str) -> dict[str, float]:
     return idf
 
 
+def absent_names(store, question: str) -> list[str]:
+    """The names of ``question`` (« Lyon », « Nîmes »: capitalised words inside it) that no
+    passage of the collection holds: documents that never name the town or body asked about are
+    silent about it, however close the rest of the question is (issue 16's « conseil municipal de
+    Nîmes » over Montpellier's deliberations)."""
+    from clos.answer.facts import extract_facts
+    from clos.retrieve.analyzer import analyze
+
+    names = {f.text: analyze(f.text) for f in extract_facts(question) if f.kind == "name"}
+    terms = sorted({t for ts in names.values() for t in ts})
+    df = store.term_document_frequencies(terms) if terms else {}
+    return [name for name, ts in names.items() if ts and all(not df.get(t) for t in ts)]
+
+
 def decide_before_model(signals: Signals, th: Thresholds) -> Decision:
+    if signals.absent_names:
+        names = ", ".join(f"« {n} »" for n in signals.absent_names)
+        return Decision(True, ABSENT.format(names=names), "absent_name", signals, th)
     silent = signals.coverage < th.min_relevance and (
         signals.similarity is None or signals.similarity < th.min_similarity)
     return Decision(silent, SILENT if silent else None, "silent" if silent else "answer",
