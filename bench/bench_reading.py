@@ -85,7 +85,8 @@ def check_ruled_table(doc) -> bool:
 def check_hidden_text(doc) -> bool:
     hidden = {s.text for s in doc.hidden}
     return ("99 000" not in body(doc) and make_pdfs.HIDDEN_WHITE in hidden
-            and make_pdfs.HIDDEN_TINY in hidden and "club de rugby" in body(doc))
+            and make_pdfs.HIDDEN_TINY in hidden and make_pdfs.HIDDEN_OUTSIDE in hidden
+            and make_pdfs.BANNER in body(doc))
 
 
 def check_mixed_scan(doc) -> bool:

@@ -147,13 +147,13 @@ def test_real_deliberation_tables_and_continued_header(corpus):
 def test_white_tiny_and_off_page_text_is_hidden_not_body(tmp_path):
     doc = read_document(make_pdfs.hidden_text(tmp_path / "cache.pdf"))
     text = _body(doc)
-    assert "4 500 euros" in text
+    assert "4 500 euros" in text and make_pdfs.BANNER in text
     for secret in (make_pdfs.HIDDEN_WHITE, make_pdfs.HIDDEN_TINY, make_pdfs.HIDDEN_OUTSIDE):
         assert secret.split(":")[0] not in text
     hidden = {s.text for s in doc.hidden}
-    assert make_pdfs.HIDDEN_WHITE in hidden and make_pdfs.HIDDEN_TINY in hidden
+    assert {make_pdfs.HIDDEN_WHITE, make_pdfs.HIDDEN_TINY, make_pdfs.HIDDEN_OUTSIDE} <= hidden
     reasons = {n.detail["reason"] for n in doc.notes if n.kind == "hidden_text"}
-    assert {"white", "tiny"} <= reasons
+    assert reasons == {"white", "tiny", "outside"}
     assert all(n.page == 1 and n.message.startswith("Page 1") for n in doc.notes if n.kind == "hidden_text")
     assert not any("99 000" in c.text for c in chunk_document(doc))
 

@@ -74,10 +74,11 @@ def _near_white(color: int) -> bool:
 
 
 def _dark_fills(page: Any) -> list[Any]:
-    """Filled shapes that are not white: white text on them is visible (a coloured banner)."""
+    """Filled shapes that are not white, and images: white text on them is visible (a coloured
+    banner, a photograph's caption)."""
     import pymupdf
 
-    fills = []
+    fills = [pymupdf.Rect(info["bbox"]) for info in page.get_image_info()]
     for drawing in page.get_drawings():
         fill = drawing.get("fill")
         if fill and sum(fill) < 2.7:
@@ -95,7 +96,8 @@ def page_lines(page: Any, number: int, textpage: Any = None) -> tuple[list[Line]
     import pymupdf
 
     flags = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_MEDIABOX_CLIP
-    data = page.get_text("dict", flags=flags, textpage=textpage)
+    # No clip: text written off the page is read, to be set apart as hidden (same cost).
+    data = page.get_text("dict", flags=flags, textpage=textpage, clip=pymupdf.INFINITE_RECT())
     box = page.rect
     lines: list[Line] = []
     hidden: dict[str, list[str]] = defaultdict(list)
