@@ -199,7 +199,6 @@ def read_pdf(path: Path, *, ocr: bool | None = None, ocr_language: str | None = 
         info = pdf.metadata or {}
         page_count = pdf.page_count
         pages: list[list[Line]] = []
-        tables: list[list[tuple[tuple[float, float, float, float], list[list[str]]]]] = []
         sizes: list[tuple[float, float]] = []
         empty: list[int] = []
         try:
@@ -210,16 +209,17 @@ def read_pdf(path: Path, *, ocr: bool | None = None, ocr_language: str | None = 
                     empty.append(number)
                     lines = []
                 pages.append(lines)
-                tables.append(find_tables(page, lines) if lines else [])
                 sizes.append((page.rect.width, page.rect.height))
             scanned = [n for n in empty if pdf[n - 1].get_images()]
             ocr_pages = _read_scans(pdf, scanned, pages, notes, ocr, ocr_language)
+            pages, furniture = strip_furniture(pages, [h for _, h in sizes])
+            # After the stamp is gone: its label/date rows look like a table's.
+            tables = [find_tables(pdf[n], lines) if lines else [] for n, lines in enumerate(pages)]
         except IngestError:
             raise
         except Exception as exc:
             raise IngestError(path, "fichier PDF endommagé (texte illisible)") from exc
 
-    pages, furniture = strip_furniture(pages, [h for _, h in sizes])
     vocab = word_vocabulary(ln.text for lines in pages for ln in lines)
     size_chars: Counter = Counter()
     for lines in pages:
