@@ -234,3 +234,74 @@ class Answer:
             if data[optional] is None:
                 data.pop(optional)
         return data
+
+
+# --------------------------------------------------------------------------- governance
+# Passed between govern and the store (the store remembers reviews; govern decides).
+
+
+@dataclass
+class Known:
+    """A document already reviewed in the collection, as the store remembers it: its MinHash
+    signature (``minhash``, 128 × uint32 little-endian, see govern/duplicates.py), the hash of
+    its words, its version key, date (ISO) and mtime (seconds since the epoch), and the decision."""
+
+    path: str
+    document_id: int | None
+    minhash: bytes
+    text_hash: str
+    doc_key: str
+    doc_date: str | None
+    mtime: float
+    decision: str
+
+
+@dataclass
+class Match:
+    """Another document of the collection that this one copies (``doublon``) or versions."""
+
+    other: Known
+    kind: str          # doublon | version
+    similarity: float  # estimated Jaccard similarity in [0, 1]
+    other_is_newer: bool
+
+
+@dataclass
+class Review:
+    """What governance decided for one document."""
+
+    decision: str                 # index | index_with_warning | exclude
+    flags: list[Flag]
+    findings: list[Finding]       # personal data to treat, offsets in the ORIGINAL Document.text
+    document: Document            # governed copy: the only one the index may see
+    pii_policy: str
+    allowed: list[Finding] = field(default_factory=list)       # allow-listed, kept as they are
+    section_findings: list[list[Finding]] = field(default_factory=list)  # offsets per section
+    title_findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)          # French, for answers and reports
+    supersedes: list[Match] = field(default_factory=list)      # older copies this one replaces
+    related: dict[str, str] = field(default_factory=dict)      # flag reason → related path
+    chars: int = 0
+    doc_date: str | None = None
+    signature: bytes = b""
+    text_hash: str = ""
+    doc_key: str = ""
+    title_in_text: bool = False
+
+    def _title_extra(self) -> list[Finding]:
+        # A title taken from the first line would count its personal data twice.
+        return [] if self.title_in_text else self.title_findings
+
+    def pii_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for f in [*self.findings, *self._title_extra(), *self.allowed]:
+            counts[f.type] = counts.get(f.type, 0) + 1
+        return counts
+
+    def kept_counts(self) -> dict[str, int]:
+        kept = self.allowed + (self.findings + self._title_extra()
+                               if self.pii_policy == "keep" else [])
+        counts: dict[str, int] = {}
+        for f in kept:
+            counts[f.type] = counts.get(f.type, 0) + 1
+        return counts

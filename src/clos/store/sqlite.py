@@ -13,6 +13,9 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
+from clos.store.base import guard_errors
+from clos.store.governance import GovernanceSQL
+from clos.store.ledger import LedgerSQL
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -30,8 +33,11 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore:
-    """The embedded store. Opens lazily, one connection per thread (SQLite's rule)."""
+class SQLiteStore(GovernanceSQL, LedgerSQL):
+    """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
+
+    Governance records and the impact ledger come from the shared mixins; every public method
+    raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -346,6 +352,9 @@ class SQLiteStore:
                 p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists()
             ),
         }
+
+
+guard_errors(SQLiteStore, sqlite3.Error)
 
 
 def _hit(r: sqlite3.Row) -> Hit:
