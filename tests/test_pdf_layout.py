@@ -130,6 +130,19 @@ def test_ruled_table_is_a_table_with_its_rows(tmp_path):
     assert text.index("ci-dessous") < text.index("stables")
 
 
+def test_long_table_chunks_each_start_with_the_header_row(tmp_path):
+    doc = read_document(make_pdfs.ruled_table(tmp_path / "ateliers.pdf", extra_rows=40))
+    table = next(s for s in doc.sections if s.kind == "table")
+    assert len(table.text.split("\n")) == len(make_pdfs.TABLE) + 40
+    chunks = [c for c in chunk_document(doc, target_tokens=120, max_tokens=160) if " | " in c.text]
+    assert len(chunks) >= 3
+    header = " | ".join(make_pdfs.TABLE[0])
+    tables = [[row for row in c.text.split("\n") if " | " in row] for c in chunks]
+    assert all(rows[0] == header for rows in tables)  # the header opens each chunk's table
+    rows = [row for rows in tables for row in rows[1:]]
+    assert "Direction de la culture | Conservatoire | 11" in rows and len(rows) == len(set(rows))
+
+
 def test_real_deliberation_tables_and_continued_header(corpus):
     doc = read_document(corpus / "deliberations-montpellier/pdf/2014-04-24-0000071216.pdf")
     tables = [s for s in doc.sections if s.kind == "table"]
