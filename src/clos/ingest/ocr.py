@@ -6,11 +6,12 @@
 Why pytesseract (``image_to_data``): it gives each word's box and Tesseract's confidence, so
 OCR'd lines flow through the same layout rules as text lines (headings by size, columns,
 paragraphs, the prefecture stamp) and each page's mean confidence is reported. Measured by
-bench/bench_reading.py on deliberation pages rasterised at 200 dpi: character accuracy 0.982
-(pytesseract, read by Clos, against Clos's text-layer reading) and 0.086 pages/s, against 0.914
-and 0.059 pages/s for PyMuPDF's own hook (``Page.get_textpage_ocr``, plain text against
-``get_text()``), which moreover says nothing of its confidence; ocrmypdf rewrites the whole file
-through Ghostscript, far heavier for a page or two, and was not kept.
+bench/bench_reading.py on 9 deliberation pages rasterised at 200 dpi (bench/results/reading.json):
+mean character accuracy 0.973 (min 0.914, a page with a table, which a scan has no rules to
+find) at 0.048 pages/s for pytesseract read by Clos (against Clos's text-layer reading), and
+0.912 (min 0.782) at 0.041 pages/s for PyMuPDF's own hook (``Page.get_textpage_ocr``, plain
+text against ``get_text()``), which moreover says nothing of its confidence. ocrmypdf rewrites
+the whole file through Ghostscript, far heavier for a page or two, and was not kept.
 Pages are rendered at 300 dpi, Tesseract's recommended input resolution (tesseract-ocr
 documentation, « Improving the quality of the output »).
 """
