@@ -142,19 +142,35 @@ def idf(rows: int, hits: int) -> float:
 
 
 # The limit-th best rows of the collection among those matching %(query)s, every query term
-# scored (FTS5's bm25, see the module docstring), joined to their chunk and document.
+# scored (FTS5's bm25, see the module docstring), joined to their chunk and document. The
+# frequencies of all the query's terms are read from a row in one jsonb_to_record call.
 RANK_SQL = """
 WITH top AS (
-    SELECT f.chunk_id, f.body, f.meta, s.score FROM chunks_fts f
-    CROSS JOIN LATERAL (
-        SELECT SUM(q.idf * t.f * %(k1p1)s / (t.f + %(k1)s * (1 - %(b)s + %(b)s * f.ntok / %(avgdl)s)))
-               AS score
-        FROM unnest(%(terms)s::text[], %(idfs)s::float8[]) AS q(term, idf)
-        CROSS JOIN LATERAL (SELECT COALESCE((f.tf ->> q.term)::float8, 0) AS f) t
-    ) s
+    SELECT f.chunk_id, f.body, f.meta, {score} AS score FROM chunks_fts f
+    CROSS JOIN LATERAL jsonb_to_record(f.tf) AS x({record})
+    CROSS JOIN LATERAL (SELECT %(k1)s * (1 - %(b)s + %(b)s * f.ntok / %(avgdl)s) AS k) n
     WHERE f.collection_id = %(cid)s AND f.tsv @@ %(query)s::tsquery
-    ORDER BY s.score DESC, f.chunk_id LIMIT %(limit)s
+    ORDER BY score DESC, f.chunk_id LIMIT %(limit)s
 )
-SELECT {columns}, -top.score AS rank, top.body AS terms_body, top.meta AS terms_meta FROM top JOIN chunks c ON c.id = top.chunk_id
+SELECT {columns}, -top.score AS rank, top.body AS terms_body, top.meta AS terms_meta FROM top
+JOIN chunks c ON c.id = top.chunk_id
 JOIN documents d ON d.id = c.document_id ORDER BY top.score DESC, top.chunk_id
 """
+
+
+def rank_sql(terms: list[str], columns: str) -> str:
+    """RANK_SQL for these terms (phrases in query order, repeats kept as FTS5 counts them):
+    the score adds, in that order, idf_i · f_i (k1 + 1) / (f_i + k), idf_i being the
+    parameter ``idf{i}``; terms become column names of the record, quoted."""
+    names = list(dict.fromkeys(terms))
+    column = {t: "x." + _ident(t) for t in names}
+    record = ", ".join(f"{_ident(t)} float8" for t in names)
+    score = " + ".join(
+        f"%(idf{i})s * COALESCE({column[t]}, 0) * %(k1p1)s / (COALESCE({column[t]}, 0) + n.k)"
+        for i, t in enumerate(terms))
+    return RANK_SQL.format(score=f"({score})", record=record, columns=columns)
+
+
+def _ident(term: str) -> str:
+    return '"' + term.replace('"', '""').replace("%", "%%") + '"'
+
