@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -70,6 +71,12 @@ class Chunk:
     document_id: int | None = None
     # Last page the chunk's text reaches when it runs across a page break (None: one page).
     page_end: int | None = None
+    # Where each later page starts in ``text``: ((offset, page), …); empty when on one page.
+    page_starts: tuple[tuple[int, int], ...] = ()
+
+    def page_for(self, passage: str) -> int | None:
+        """The page where ``passage`` (a quote of this chunk) starts; ``page`` if not found."""
+        return page_of_passage(self.text, self.page, self.page_starts, passage)
 
 
 @dataclass
@@ -109,6 +116,36 @@ class Hit:
     page_end: int | None = None  # last page of a chunk that runs across a page break
     lexical_score: float | None = None  # normalised BM25 (+ coverage) before fusion
     dense_score: float | None = None  # rescaled cosine used by the fusion
+    # Where each later page starts in ``text`` (offsets into the chunk's full stored text).
+    page_starts: tuple[tuple[int, int], ...] = ()
+
+    def page_for(self, passage: str) -> int | None:
+        """The page where ``passage`` starts in this hit's chunk, for citing a quote exactly.
+
+        ``page_starts`` offsets index the chunk's full stored text: ask the uncut hit, not an
+        excerpt cut from it. Returns ``page`` when the passage is not found.
+        """
+        return page_of_passage(self.text, self.page, self.page_starts, passage)
+
+
+def page_of_passage(text: str, page: int | None, page_starts: Any, passage: str) -> int | None:
+    """Page of ``passage`` inside a chunk ``text`` that starts on ``page`` and whose later
+    pages start at ``page_starts`` ((offset, page) pairs). Whitespace differences are ignored."""
+    if not page_starts or not passage:
+        return page
+    words = passage.split()
+    if not words:
+        return page
+    pattern = r"\s+".join(re.escape(w) for w in words[:12])
+    found = re.search(pattern, text)
+    if not found:
+        return page
+    at = found.start()
+    current = page
+    for offset, number in page_starts:
+        if at >= offset:
+            current = number
+    return current
 
 
 @dataclass

@@ -147,10 +147,11 @@ class SQLiteStore(GovernanceSQL, LedgerSQL):
             doc_id = int(cur.lastrowid)
             for chunk, (body, meta) in zip(chunks, index_terms):
                 cur = conn.execute(
-                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens)"
-                    " VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens,"
+                    " page_end, page_starts) VALUES (?,?,?,?,?,?,?,?)",
                     (doc_id, chunk.ordinal, chunk.text, chunk.page,
-                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens),
+                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens,
+                     chunk.page_end, json.dumps([list(p) for p in chunk.page_starts])),
                 )
                 chunk.id, chunk.document_id = int(cur.lastrowid), doc_id
                 conn.execute(
@@ -177,7 +178,7 @@ class SQLiteStore(GovernanceSQL, LedgerSQL):
     # ------------------------------------------------------------- retrieval
     _HIT_COLUMNS = (
         "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime"
+        " d.doc_date, d.mtime, c.page_end, c.page_starts"
     )
 
     def search(self, collection_id: int, match: str, limit: int, *, prefetch: int = 4) -> list[Hit]:
@@ -360,7 +361,8 @@ def _hit(r: sqlite3.Row) -> Hit:
     return Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
                page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
-               mtime=r["mtime"])
+               mtime=r["mtime"], page_end=r["page_end"],
+               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _split_sql(sql: str) -> list[str]:
