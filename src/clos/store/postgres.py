@@ -335,13 +335,15 @@ class PostgresStore(GovernanceSQL, LedgerSQL):
                 "SELECT nextval(pg_get_serial_sequence('chunks', 'id')) FROM generate_series(1, ?)",
                 (len(pairs),))]
             conn.execute(
-                "INSERT INTO chunks (id, document_id, ordinal, text, page, heading_path, tokens)"
-                " SELECT u.i, ?, u.o, u.t, u.p, u.h, u.k FROM unnest(?::bigint[], ?::int[],"
-                " ?::text[], ?::int[], ?::text[], ?::int[]) AS u(i, o, t, p, h, k)", (
+                "INSERT INTO chunks (id, document_id, ordinal, text, page, heading_path, tokens,"
+                " page_end, page_starts) SELECT u.i, ?, u.o, u.t, u.p, u.h, u.k, u.e, u.s"
+                " FROM unnest(?::bigint[], ?::int[], ?::text[], ?::int[], ?::text[], ?::int[],"
+                " ?::int[], ?::text[]) AS u(i, o, t, p, h, k, e, s)", (
                     doc_id, ids, [c.ordinal for c, _ in pairs], [c.text for c, _ in pairs],
                     [c.page for c, _ in pairs],
                     [json.dumps(list(c.heading_path), ensure_ascii=False) for c, _ in pairs],
-                    [c.tokens for c, _ in pairs]))
+                    [c.tokens for c, _ in pairs], [c.page_end for c, _ in pairs],
+                    [json.dumps([list(p) for p in c.page_starts]) for c, _ in pairs]))
             rows = []
             for cid, (chunk, (body, meta)) in zip(ids, pairs):
                 chunk.id, chunk.document_id = int(cid), doc_id
@@ -395,7 +397,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL):
     # ------------------------------------------------------------- retrieval
     _HIT_COLUMNS = (
         "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime"
+        " d.doc_date, d.mtime, c.page_end, c.page_starts"
     )
 
     def search(self, collection_id: int, match: str, limit: int, **_: Any) -> list[Hit]:
@@ -577,7 +579,8 @@ def _hit(r: Row) -> Hit:
     return Hit(chunk_id=int(r["id"]), document_id=int(r["document_id"]), path=r["path"],
                title=r["title"], page=r["page"], heading_path=tuple(json.loads(r["heading_path"])),
                text=r["text"], score=-float(r["rank"]), tokens=r["tokens"],
-               doc_date=r["doc_date"], mtime=r["mtime"])
+               doc_date=r["doc_date"], mtime=r["mtime"], page_end=r["page_end"],
+               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _local_zone() -> str:
