@@ -63,8 +63,8 @@ def build_sqlite(path: Path, pieces: list, target: int) -> tuple[object, float]:
     store = store_at(path)
     cid, copy, total, start = store.collection_id("big"), 0, 0, time.perf_counter()
     while total < target:
-        for doc, chunks, terms in pieces:
-            doc.path = f"{doc.content_hash}#{copy}"
+        for i, (doc, chunks, terms) in enumerate(pieces):
+            doc.path = f"{i}/{doc.content_hash}#{copy}"  # set ids may repeat across sets
             store.replace_document(cid, doc, chunks, terms, size=0)
             total += len(chunks)
             if total >= target:
