@@ -80,16 +80,31 @@ def parse_match(match: str) -> list[Group]:
     return groups
 
 
-def skippable(bounds: list[float], theta: float) -> int:
-    """How many groups, taken from the most common (``bounds`` ascending), may be left out of
-    the match: the longest prefix whose score bounds add up to less than ``theta``."""
-    total, keep = 0.0, 0
-    for bound in bounds:
-        total += bound
-        if total >= theta:
-            break
-        keep += 1
-    return keep
+MAX_COMBINATIONS = 64  # beyond, the query matches every term (a longer query costs more)
+
+
+def reaching(bounds: list[float], theta: float, cap: int) -> list[list[int]] | None:
+    """Index sets of terms whose score bounds add up to ``theta`` or more, such that every set
+    of terms reaching ``theta`` contains one of them (None beyond ``cap`` sets).
+
+    A row holding none of the rare terms scores at most the bounds of the common terms it
+    holds: unless it holds one of these sets, it cannot reach the current ``limit``-th score,
+    so matching them (AND) instead of each common term (OR) leaves the top unchanged."""
+    order = sorted(range(len(bounds)), key=lambda i: -bounds[i])
+    found: list[list[int]] = []
+
+    def walk(start: int, chosen: list[int], total: float) -> bool:
+        for pos in range(start, len(order)):
+            i = order[pos]
+            if total + bounds[i] >= theta:
+                found.append(chosen + [i])
+                if len(found) > cap:
+                    return False
+            elif not walk(pos + 1, chosen + [i], total + bounds[i]):
+                return False
+        return True
+
+    return found if walk(0, [], 0.0) else None
 
 
 def _syntax(match: str) -> StoreError:
@@ -101,9 +116,10 @@ def quote(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsquery(groups: list[Group]) -> str:
-    """The tsquery matching any group (NEAR: the terms within the distance, in either order)."""
-    parts = []
+def tsquery(groups: list[Group], together: list[list[Group]] = ()) -> str:
+    """The tsquery matching any group (NEAR: the terms within the distance, in either order),
+    or all the single-term groups of one of ``together``."""
+    parts = ["(" + " & ".join(quote(g.terms[0]) for g in combo) + ")" for combo in together]
     for g in groups:
         if g.distance is None:
             parts.append(quote(g.terms[0]))

@@ -298,15 +298,18 @@ class PostgresStore(GovernanceSQL, LedgerSQL):
                 skip -= 1
                 found += df.get(order[skip].terms[0], 0)
         with self.pool.connection() as raw:
-            while True:
-                params["query"] = pg_search.tsquery(order[skip:])
+            params["query"] = pg_search.tsquery(order[skip:])
+            rows = raw.execute(sql, params).fetchall()
+            theta = -float(rows[limit - 1]["rank"]) if len(rows) >= limit else None
+            if skip and (theta is None or sum(bounds[:skip]) >= theta):
+                # Rows without a rare term reach the top only through enough common ones:
+                # match those combinations (AND), or every term when there are too many.
+                combos = (pg_search.reaching(bounds[:skip], theta, pg_search.MAX_COMBINATIONS)
+                          if theta is not None else None)
+                params["query"] = (pg_search.tsquery(order) if combos is None else
+                                   pg_search.tsquery(order[skip:], [[order[i] for i in c]
+                                                                    for c in combos]))
                 rows = raw.execute(sql, params).fetchall()
-                if skip == 0:
-                    break
-                theta = -float(rows[limit - 1]["rank"]) if len(rows) >= limit else None
-                if theta is not None and sum(bounds[:skip]) < theta:
-                    break
-                skip = min(skip - 1, pg_search.skippable(bounds, theta) if theta else 0)
         if len(self._terms) > 100_000:
             self._terms.clear()
         self._terms.update((int(r["id"]), (r["terms_body"], r["terms_meta"])) for r in rows)
