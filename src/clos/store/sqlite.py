@@ -113,6 +113,23 @@ class SQLiteStore:
         )
         return [dict(r) for r in rows]
 
+    def collection_settings(self, collection_id: int) -> tuple[str, dict[str, Any]]:
+        """(template, settings overridden) of a collection; ("", {}) when none were set."""
+        row = self.conn.execute(
+            "SELECT template, settings FROM collection_settings WHERE collection_id = ?",
+            (collection_id,)).fetchone()
+        return (row["template"], json.loads(row["settings"] or "{}")) if row else ("", {})
+
+    def set_collection_settings(self, collection_id: int, template: str,
+                                settings: dict[str, Any]) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO collection_settings (collection_id, template, settings) VALUES (?,?,?)"
+                " ON CONFLICT (collection_id) DO UPDATE SET template = excluded.template,"
+                " settings = excluded.settings,"
+                " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+                (collection_id, template, json.dumps(settings, ensure_ascii=False)))
+
     # ------------------------------------------------------------- documents
     def document_hashes(self, collection_id: int) -> dict[str, tuple[int, str]]:
         rows = self.conn.execute(
