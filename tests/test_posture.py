@@ -220,3 +220,18 @@ def test_prudente_keeps_a_template_from_lowering_the_threshold(_isolated_dirs):
     assert merged.min_relevance == PRUDENT_MIN_RELEVANCE and merged.top_k == 4
     with pytest.raises(ConfigError, match="embarqués"):
         settings_for(Settings.load(), {"llm_url": "http://127.0.0.1:9/v1"})
+
+
+# The store contract's fixtures: the same test on SQLite and on the real PostgreSQL server.
+from test_store_contract import pg_url, store, target  # noqa: E402,F401
+
+
+def test_collection_settings_on_both_backends(store):
+    settings = Settings.load()
+    cid = create(store, settings, "accueil", "usagers")
+    assert store.collection_settings(cid) == ("usagers", TEMPLATES["usagers"].answers)
+    create(store, settings, "accueil", "rh")
+    template, values = store.collection_settings(cid)
+    assert template == "rh" and values == {"min_relevance": 0.4}
+    assert get_policy(store, cid, settings).pii_policy == "redact"
+    assert store.collection_settings(store.collection_id("autre")) == ("", {})

@@ -102,6 +102,13 @@ class Settings:
     # Chunking (approximate tokens).
     chunk_tokens: Positive = 300
     chunk_max_tokens: Positive = 400
+    # Index store: "" is the SQLite file of data_dir; or "postgresql://user@host:5432/db"
+    # (optionally "?schema=name"), or another SQLite file's path (clos.store.open_store).
+    store: str = ""
+    # Reading: OCR of PDF pages without a text layer (Tesseract, ingest/ocr.py), in this
+    # Tesseract language ("fra", or "fra+eng").
+    ocr: bool = True
+    ocr_language: str = "fra"
     # Governance.
     pii_policy: Literal["keep", "pseudonymise", "redact", "exclude"] = "pseudonymise"
     # Impact accounting.

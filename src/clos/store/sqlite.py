@@ -13,6 +13,9 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
+from clos.store.base import guard_errors
+from clos.store.governance import GovernanceSQL
+from clos.store.ledger import LedgerSQL
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -30,8 +33,11 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore:
-    """The embedded store. Opens lazily, one connection per thread (SQLite's rule)."""
+class SQLiteStore(GovernanceSQL, LedgerSQL):
+    """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
+
+    Governance records and the impact ledger come from the shared mixins; every public method
+    raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -113,23 +119,6 @@ class SQLiteStore:
         )
         return [dict(r) for r in rows]
 
-    def collection_settings(self, collection_id: int) -> tuple[str, dict[str, Any]]:
-        """(template, settings overridden) of a collection; ("", {}) when none were set."""
-        row = self.conn.execute(
-            "SELECT template, settings FROM collection_settings WHERE collection_id = ?",
-            (collection_id,)).fetchone()
-        return (row["template"], json.loads(row["settings"] or "{}")) if row else ("", {})
-
-    def set_collection_settings(self, collection_id: int, template: str,
-                                settings: dict[str, Any]) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO collection_settings (collection_id, template, settings) VALUES (?,?,?)"
-                " ON CONFLICT (collection_id) DO UPDATE SET template = excluded.template,"
-                " settings = excluded.settings,"
-                " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-                (collection_id, template, json.dumps(settings, ensure_ascii=False)))
-
     # ------------------------------------------------------------- documents
     def document_hashes(self, collection_id: int) -> dict[str, tuple[int, str]]:
         rows = self.conn.execute(
@@ -158,10 +147,11 @@ class SQLiteStore:
             doc_id = int(cur.lastrowid)
             for chunk, (body, meta) in zip(chunks, index_terms):
                 cur = conn.execute(
-                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens)"
-                    " VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens,"
+                    " page_end, page_starts) VALUES (?,?,?,?,?,?,?,?)",
                     (doc_id, chunk.ordinal, chunk.text, chunk.page,
-                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens),
+                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens,
+                     chunk.page_end, json.dumps([list(p) for p in chunk.page_starts])),
                 )
                 chunk.id, chunk.document_id = int(cur.lastrowid), doc_id
                 conn.execute(
@@ -188,7 +178,7 @@ class SQLiteStore:
     # ------------------------------------------------------------- retrieval
     _HIT_COLUMNS = (
         "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime"
+        " d.doc_date, d.mtime, c.page_end, c.page_starts"
     )
 
     def search(self, collection_id: int, match: str, limit: int, *, prefetch: int = 4) -> list[Hit]:
@@ -364,11 +354,15 @@ class SQLiteStore:
         }
 
 
+guard_errors(SQLiteStore, sqlite3.Error)
+
+
 def _hit(r: sqlite3.Row) -> Hit:
     return Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
                page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
-               mtime=r["mtime"])
+               mtime=r["mtime"], page_end=r["page_end"],
+               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _split_sql(sql: str) -> list[str]:
