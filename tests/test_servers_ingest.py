@@ -74,3 +74,21 @@ def test_search_mixes_chunks_with_and_without_vectors(tmp_path, dense):
         assert "piscine" in hits[0].text and hits[0].similarity is not None
         assert clos.embed_pending(cid) == 1
         assert clos.retrieve("tarif de la cantine scolaire")[0].similarity is not None
+
+
+def test_embeddings_server_down_leaves_documents_searchable(tmp_path, monkeypatch):
+    from servers.spawn import free_port
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "piscine.txt").write_text(TEXTS["piscine.txt"], encoding="utf-8")
+    monkeypatch.setenv("CLOS_EMBEDDER", "multilingual-e5-small")
+    monkeypatch.setenv("CLOS_EMBEDDER_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("CLOS_LLM_RETRIES", "0")
+    with Clos(Settings.load()) as clos:
+        report = clos.ingest([docs])
+        assert report.indexed == 1 and report.vectors == 0 and report.failed == 0
+        (where, reason), = report.errors
+        assert where == "(vecteurs)" and "ne répond pas" in reason and "prochain" in reason
+        clos.retriever = clos.retriever.lexical  # searching by words needs no server
+        assert "piscine" in clos.retrieve("horaires de la piscine")[0].text

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Protocol
 from clos import collection_templates, impact
 from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
-from clos.errors import ClosError, IngestError
+from clos.errors import ClosError, IngestError, ModelError
 from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
 from clos.retrieve import LexicalRetriever, analyze
@@ -120,7 +120,13 @@ class Clos:
                 report.removed = self._sync(cid, roots, {str(p) for p in files}, known, excluded)
             # Every document is searchable (lexically) by now; vectors follow, by batches, for
             # this run's chunks and any an earlier run left without one.
-            report.vectors += self.embed_pending(cid, progress=progress, expected=report.chunks)
+            try:
+                report.vectors += self.embed_pending(cid, progress=progress,
+                                                     expected=report.chunks)
+            except ModelError as exc:  # an embeddings server down: the documents stay searchable
+                report.errors.append(("(vecteurs)", f"{exc.message} Les documents restent "
+                                      "consultables par mots ; les vecteurs manquants seront "
+                                      "calculés au prochain « clos ingest »."))
             self._changed()  # governance may have retired older copies
         report.duration_s = time.perf_counter() - start
         assessed = impact.assess(run.measurement, prompt_tokens=0, completion_tokens=0,
