@@ -235,3 +235,20 @@ def test_collection_settings_on_both_backends(store):
     assert template == "rh" and values == {"min_relevance": 0.4}
     assert get_policy(store, cid, settings).pii_policy == "redact"
     assert store.collection_settings(store.collection_id("autre")) == ("", {})
+
+
+def test_a_collection_gets_its_own_server_checked_like_the_settings(_isolated_dirs):
+    init(_isolated_dirs, "raisonnee")
+    runner = CliRunner()
+    ok = runner.invoke(app, ["collection", "set", "rh", "llm_url=http://127.0.0.1:8000/v1", "top_k=4"])
+    assert ok.exit_code == 0, ok.output
+    with Clos(Settings.load()) as clos:
+        cid = clos.store.collection_id("rh")
+        assert clos.store.collection_settings(cid)[1] == {"llm_url": "http://127.0.0.1:8000/v1",
+                                                         "top_k": 4}
+    refused = runner.invoke(app, ["collection", "set", "rh", "llm_url=https://albert.example/v1"])
+    assert refused.exit_code == 1 and "allowed_hosts" in refused.output
+    bad = runner.invoke(app, ["collection", "set", "rh", "top_k=0"])
+    assert "« top_k (collection rh) » : '0'" in " ".join(bad.output.split())
+    other = runner.invoke(app, ["collection", "set", "rh", "data_dir=/tmp"])
+    assert other.exit_code == 1 and "non modifiable par collection : data_dir" in other.output

@@ -94,6 +94,30 @@ def create(store: Any, settings: Any, name: str, template: str | None = None) ->
     return cid
 
 
+def set_values(store: Any, settings: Any, name: str, pairs: dict[str, str]) -> dict[str, Any]:
+    """Override settings for collection ``name`` (``{"llm_url": "http://…/v1", "top_k": "4"}``),
+    checked like the settings file and against the posture; the collection's overrides after.
+    ConfigError (French) for a key a collection cannot override or a bad value."""
+    import dataclasses
+
+    from clos.posture import enforce
+    from clos.settings import validate_values
+
+    unknown = sorted(set(pairs) - set(OVERRIDABLE) - {"sandbox"})
+    if unknown:
+        raise ConfigError(f"Réglage non modifiable par collection : {', '.join(unknown)} "
+                          f"(possibles : {', '.join(k for k in OVERRIDABLE if k != 'sandbox')}).")
+    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
+    checked = validate_values(type(settings), {**values, **pairs},
+                              {k: f"{k} (collection {name})" for k in pairs})
+    enforce(checked)
+    cid = store.collection_id(name)
+    template, current = store.collection_settings(cid)
+    current.update({k: getattr(checked, k) for k in pairs})
+    store.set_collection_settings(cid, template, current)
+    return current
+
+
 def overrides(store: Any, collection_id: int | None) -> dict[str, Any]:
     if collection_id is None:
         return {}

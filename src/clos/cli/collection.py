@@ -39,6 +39,33 @@ def register(app: typer.Typer) -> None:
         console.print(f"Collection « {name} » prête"
                       + (f" (modèle {chosen.name} : {chosen.style})." if chosen else "."))
 
+    @group.command("set")
+    @handle_errors
+    def set_(
+        name: str = typer.Argument(..., help="Nom de la collection."),
+        pairs: list[str] = typer.Argument(..., help="cle=valeur, par ex. llm_url=http://hôte:8000/v1 top_k=4"),
+        data_dir: Optional[Path] = DataDirOption,
+    ) -> None:
+        """Changer des réglages propres à une collection (serveur, seuil de refus, style…)."""
+        from clos.collection_templates import set_values
+        from clos.errors import ConfigError
+        from clos.store import open_store
+
+        values = {}
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"Attendu cle=valeur : « {pair} ».")
+            values[key.strip()] = value.strip()
+        settings = load_settings(data_dir=data_dir)
+        store = open_store(settings)
+        try:
+            current = set_values(store, settings, name, values)
+        finally:
+            store.close()
+        console.print(f"Collection « {name} » : "
+                      + ", ".join(f"{k} = {v}" for k, v in current.items()))
+
     @group.command("list")
     @handle_errors
     def list_(as_json: bool = typer.Option(False, "--json", help="Liste en JSON."),
