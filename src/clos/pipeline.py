@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
-from clos import impact
+from clos import collection_templates, impact
 from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
-from clos.errors import ClosError, IngestError
+from clos.errors import ClosError, IngestError, ModelError
 from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
 from clos.retrieve import LexicalRetriever, analyze
@@ -64,6 +64,9 @@ class Clos:
         self.retriever = lexical if self.embedder is None else HybridRetriever(
             lexical, self.embedder, dense_weight=self.settings.dense_weight,
             pool=self.settings.dense_pool, windows=self.settings.dense_windows)
+        # During `ingest`, documents are indexed lexically first (searchable at once) and their
+        # vectors computed after, by batches (embed_pending): see ingest().
+        self._defer_vectors = False
 
     def close(self) -> None:
         self.retriever.close()
@@ -103,15 +106,27 @@ class Clos:
         start = time.perf_counter()
         with impact.measure() as run:
             seen_before = {**excluded, **known}  # built once: rebuilt per file it was O(n²)
-            for path in files:
-                report.files_seen += 1
-                error = self._ingest_one(path, cid, seen_before, governor, report)
-                run.checkpoint()  # a RAPL counter may wrap more than once in a long run
-                if progress:
-                    progress.advance(str(path), pages=report.pages, error=error)
+            self._defer_vectors = True
+            try:
+                for path in files:
+                    report.files_seen += 1
+                    error = self._ingest_one(path, cid, seen_before, governor, report)
+                    run.checkpoint()  # a RAPL counter may wrap more than once in a long run
+                    if progress:
+                        progress.advance(str(path), pages=report.pages, error=error)
+            finally:
+                self._defer_vectors = False
             if sync:
                 report.removed = self._sync(cid, roots, {str(p) for p in files}, known, excluded)
-            report.vectors += self.embed_pending(cid)  # chunks indexed before vectors existed
+            # Every document is searchable (lexically) by now; vectors follow, by batches, for
+            # this run's chunks and any an earlier run left without one.
+            try:
+                report.vectors += self.embed_pending(cid, progress=progress,
+                                                     expected=report.chunks)
+            except ModelError as exc:  # an embeddings server down: the documents stay searchable
+                report.errors.append(("(vecteurs)", f"{exc.message} Les documents restent "
+                                      "consultables par mots ; les vecteurs manquants seront "
+                                      "calculés au prochain « clos ingest »."))
             self._changed()  # governance may have retired older copies
         report.duration_s = time.perf_counter() - start
         assessed = impact.assess(run.measurement, prompt_tokens=0, completion_tokens=0,
@@ -135,19 +150,27 @@ class Clos:
                   f"{title_terms} {' '.join(analyze(' '.join(c.heading_path)))}".strip())
                  for c in chunks]
         doc_id = self.store.replace_document(collection_id, doc, chunks, terms, size=size)
-        if self.embedder is not None and chunks:
+        if self.embedder is not None and chunks and not self._defer_vectors:
             # The stored (pseudonymised) text is what gets embedded, never the original.
             embed_chunks(self.store, self.embedder, [(c.id, c.text) for c in chunks],
                          windows=self.settings.dense_windows)
         self._changed()
         return doc_id, len(chunks)
 
-    def embed_pending(self, collection_id: int) -> int:
-        """Embed the collection's chunks that have no vector for the current embedder."""
+    def embed_pending(self, collection_id: int, *, progress=None, expected: int = 0) -> int:
+        """Embed the collection's chunks that have no vector for the current embedder, by
+        batches (a server gets embed_batch × embed_workers texts per round, its workers all
+        busy). ``progress`` may have ``vectors_start(total)`` / ``vectors_advance(done)``;
+        ``expected`` is the number of chunks this run indexed (the bar grows if more wait)."""
         if self.embedder is None:
             return 0
-        done = embed_pending(self.store, self.embedder, collection_id,
-                             windows=self.settings.dense_windows)
+        start = getattr(progress, "vectors_start", None)
+        advance = getattr(progress, "vectors_advance", None)
+        if start:
+            start(expected)
+        s = self.settings
+        done = embed_pending(self.store, self.embedder, collection_id, windows=s.dense_windows,
+                             batch=max(32, s.embed_batch * s.embed_workers), progress=advance)
         if done:
             self._changed()
         return done
@@ -176,7 +199,6 @@ class Clos:
                     doc_id, n_chunks = self.index_document(cid, doc, size=path.stat().st_size)
                     report.indexed += 1
                     report.chunks += n_chunks
-                    report.vectors += n_chunks if self.embedder is not None else 0
                     report.pages += doc.pages or 1
                 # An older copy this file replaces leaves the index (duplicate or version).
                 report.excluded += governor.record(review, doc_id)
@@ -229,8 +251,16 @@ class Clos:
                 f"La collection « {name} » est vide : indexez d'abord des documents avec "
                 "« clos ingest DOSSIER »."
             )
-        with impact.measure(enabled=meter) as run:
-            answer = self._answer(question, cid, model, on_token)
+        # The collection's template may override answer settings (never beyond the posture).
+        base, values = self.settings, collection_templates.overrides(self.store, cid)
+        self.settings = collection_templates.settings_for(base, values)
+        try:
+            with impact.measure(enabled=meter) as run:
+                answer = self._answer(question, cid, model, on_token)
+        finally:
+            self.settings = base
+        if values.get("sandbox"):
+            answer.warnings.append(collection_templates.SANDBOX_WARNING)
         assessed = None
         if meter:
             assessed = impact.assess(

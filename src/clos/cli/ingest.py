@@ -30,6 +30,17 @@ class RichProgress:
             self.progress.console.print(f"[red]✗ {path} : {error}[/]")
         self.progress.update(self.task, advance=1, pages=pages, errors=self.errors)
 
+    def vectors_start(self, total: int) -> None:
+        """The documents are searchable; their vectors are computed now, by batches."""
+        self.progress.console.print(t("ingest.searchable"))
+        self.vectors_total = total
+        self.vectors = self.progress.add_task(t("ingest.vectors"), total=total or None,
+                                              pages="—", errors=self.errors)
+
+    def vectors_advance(self, done: int) -> None:
+        self.vectors_total = max(self.vectors_total, done)
+        self.progress.update(self.vectors, completed=done, total=self.vectors_total or None)
+
 
 def register(app: typer.Typer) -> None:
     @app.command()

@@ -56,6 +56,9 @@ class Governor:
             else:
                 self._policy = CollectionPolicy(
                     pii_policy=getattr(self.settings, "pii_policy", None) or "pseudonymise")
+            from clos.posture import constrain_policy
+
+            self._policy = constrain_policy(self._policy, self.settings)  # the posture's floor
         return self._policy
 
     # ------------------------------------------------------------------ review

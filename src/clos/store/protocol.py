@@ -77,6 +77,12 @@ class GovernanceStore(Protocol):
     """Reviews (decision, flags, personal-data counts, signatures), policies, the allow-list and
     the pseudonym mapping of each collection. Original personal data lives only in the mapping."""
 
+    def collection_settings(self, collection_id: int) -> tuple[str, dict[str, Any]]: ...
+
+    def set_collection_settings(self, collection_id: int, template: str,
+                                settings: dict[str, Any]) -> None:
+        """A collection's template and the settings it overrides (clos.collection_templates)."""
+
     def known_documents(self, collection_id: int, *, except_path: str,
                         sig_version: int) -> list[Known]: ...
 
