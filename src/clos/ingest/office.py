@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator
 from clos.errors import IngestError
 from clos.ingest.dates import iso_date
 from clos.ingest.text import Outline, read_text_file
-from clos.types import Document, Section
+from clos.types import Document, ReadingNote, Section
 
 MAX_ROWS = 20_000  # per sheet or CSV file: past that a table is an export, not a document to read
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -75,15 +75,21 @@ def read_docx(path: Path) -> Document:
     p_tag, tbl_tag, sdt_tag, tc_tag, tr_tag = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:tc"), qn("w:tr")
     text_tags = (qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"))
     style_names = {s.style_id: s.name or "" for s in document.styles}
+    hidden_styles = _docx_hidden_styles(document, qn)
+    hidden_parts: list[str] = []  # text of hidden runs met since the last flush
 
     def paragraph_text(element: Any) -> str:
         # w:t only: deleted text sits in w:delText, so this reads the document as if changes were accepted.
-        parts = []
+        # Runs the author hid (w:vanish, directly or by style) are kept apart: never body text.
+        parts, hidden = [], []
         for node in element.iter(*text_tags):
+            target = hidden if _docx_hidden(node, hidden_styles, qn) else parts
             if node.tag == text_tags[0]:
-                parts.append(node.text or "")
+                target.append(node.text or "")
             else:
-                parts.append(" " if node.tag == text_tags[1] else "\n")
+                target.append(" " if node.tag == text_tags[1] else "\n")
+        if "".join(hidden).strip():
+            hidden_parts.append(_clean("".join(hidden)))
         return "\n".join(_clean(line) for line in "".join(parts).split("\n") if line.strip())
 
     def heading_level(element: Any) -> int | None:
@@ -104,14 +110,21 @@ def read_docx(path: Path) -> Document:
         return int(value) + 1 if value.isdigit() and int(value) < 9 else None
 
     sections: list[Section] = []
+    hidden: list[Section] = []
     outline = Outline()
     title_style = ""
+
+    def flush_hidden() -> None:
+        if hidden_parts:
+            hidden.append(Section(" ".join(hidden_parts), None, outline.path, "text"))
+            hidden_parts.clear()
 
     def walk(container: Any) -> None:
         nonlocal title_style
         for child in container.iterchildren():
             if child.tag == p_tag:
                 text = paragraph_text(child)
+                flush_hidden()
                 if not text:
                     continue
                 level = heading_level(child)
@@ -123,12 +136,14 @@ def read_docx(path: Path) -> Document:
                 sections.append(Section(text, None, outline.enter(level, text), "heading"))
             elif child.tag == tbl_tag:
                 rows = []
+                above: dict[int, str] = {}  # grid column → text of the cell a vertical merge started
                 for tr in child.iter(tr_tag):
                     if tr.getparent() is not child:
                         continue  # nested tables stay inside the cell that holds them
-                    cells = _trim([_clean(paragraph_text(tc)) for tc in tr.iterchildren(tc_tag)])
+                    cells = _trim(_docx_row(tr, tc_tag, paragraph_text, above, qn))
                     if cells:
                         rows.append(cells)
+                flush_hidden()
                 if rows:
                     sections.append(Section(_rows_text(rows), None, outline.path, "table"))
             elif child.tag == sdt_tag:
@@ -154,10 +169,97 @@ def read_docx(path: Path) -> Document:
                     header_footer.append(text)
     core = document.core_properties
     metadata: dict[str, Any] = {"tracked_changes": changes is not None, "comments": comments is not None,
-                                "created": iso_date(core.created)}
+                                "created": iso_date(core.created), "modified": iso_date(core.modified)}
     if header_footer:
         metadata["header_footer"] = " / ".join(header_footer)[:500]
-    return Document(str(path), core.title or title_style, "docx", sections, metadata=metadata)
+    remarks = [Section(text, None, (), "comment") for text in _docx_comments(document)]
+    doc = Document(str(path), core.title or title_style, "docx", sections, metadata=metadata,
+                   hidden=hidden + remarks)
+    doc.notes.extend(hidden_notes(hidden, remarks))
+    return doc
+
+
+def hidden_notes(hidden: list[Section], comments: list[Section]) -> list[ReadingNote]:
+    """The reading notes saying that hidden text and comments were set apart, not indexed."""
+    notes = []
+    if hidden:
+        notes.append(ReadingNote("hidden_text", f"{len(hidden)} passage(s) de texte masqué par"
+                                 " l'auteur, non indexé(s)", detail={"count": len(hidden)}))
+    if comments:
+        notes.append(ReadingNote("comment", f"{len(comments)} commentaire(s) de relecture, non"
+                                 " indexé(s)", detail={"count": len(comments)}))
+    return notes
+
+
+_OFF = {"0", "false", "off"}
+
+
+def _docx_hidden_styles(document: Any, qn: Any) -> set[str]:
+    """Ids of paragraph and character styles that hide their text (w:vanish in their run properties)."""
+    hidden = set()
+    for style in document.styles.element.iterchildren(qn("w:style")):
+        rpr = style.find(qn("w:rPr"))
+        vanish = rpr.find(qn("w:vanish")) if rpr is not None else None
+        if vanish is not None and vanish.get(qn("w:val"), "true").lower() not in _OFF:
+            hidden.add(style.get(qn("w:styleId")))
+    return hidden
+
+
+def _docx_hidden(node: Any, hidden_styles: set[str], qn: Any) -> bool:
+    """Whether the text node's run is hidden: its own w:vanish, else its character style, else the
+    paragraph's style (a run's own setting wins, as in Word)."""
+    run = node.getparent()
+    rpr = run.find(qn("w:rPr")) if run is not None else None
+    if rpr is not None:
+        vanish = rpr.find(qn("w:vanish"))
+        if vanish is not None:
+            return vanish.get(qn("w:val"), "true").lower() not in _OFF
+        style = rpr.find(qn("w:rStyle"))
+        if style is not None and style.get(qn("w:val")) in hidden_styles:
+            return True
+    if not hidden_styles:
+        return False
+    paragraph = run
+    while paragraph is not None and paragraph.tag != qn("w:p"):
+        paragraph = paragraph.getparent()
+    ppr = paragraph.find(qn("w:pPr")) if paragraph is not None else None
+    pstyle = ppr.find(qn("w:pStyle")) if ppr is not None else None
+    return pstyle is not None and pstyle.get(qn("w:val")) in hidden_styles
+
+
+def _docx_row(tr: Any, tc_tag: str, text_of: Any, above: dict[int, str], qn: Any) -> list[str]:
+    """Cells of a DOCX table row; a cell continuing a vertical merge repeats the merged text, so
+    each row reads whole (« Direction de la culture | Conservatoire | 11 »)."""
+    cells, column = [], 0
+    for tc in tr.iterchildren(tc_tag):
+        tcpr = tc.find(qn("w:tcPr"))
+        span = tcpr.find(qn("w:gridSpan")) if tcpr is not None else None
+        merge = tcpr.find(qn("w:vMerge")) if tcpr is not None else None
+        text = _clean(text_of(tc))
+        if merge is not None and merge.get(qn("w:val"), "continue") == "continue":
+            text = text or above.get(column, "")
+        elif merge is not None:
+            above[column] = text
+        else:
+            above.pop(column, None)
+        cells.append(text)
+        value = span.get(qn("w:val")) if span is not None else "1"
+        column += int(value) if value and value.isdigit() else 1
+    return cells
+
+
+def _docx_comments(document: Any) -> list[str]:
+    """Text of the reviewers' comments (word/comments.xml), for governance, never for the index."""
+    try:
+        comments = document.comments  # python-docx ≥ 1.2
+    except (AttributeError, KeyError, ValueError):
+        return []
+    texts = []
+    for comment in comments:
+        text = _clean(" ".join(p.text for p in comment.paragraphs))
+        if text:
+            texts.append(text)
+    return texts
 
 
 # -------------------------------------------------------------------------------- ODT, ODS, ODP
@@ -192,27 +294,97 @@ def _table_sections(rows: Iterator[list[str]], heading: tuple[str, ...]) -> tupl
     return Section(_rows_text(cells[lead:] for cells in kept), None, heading, "table"), truncated
 
 
+_MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
+
+
+def _xlsx_merges(path: Path, member: str) -> list[tuple[int, int, int, int]]:
+    """Merged ranges of one sheet as (min_col, min_row, max_col, max_row), 1-based.
+
+    Read-only openpyxl does not expose them, so the sheet's XML is scanned for ``<mergeCell
+    ref="A2:A3"/>`` in 1 MiB blocks: no second XML parse of a large sheet.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    found: list[tuple[int, int, int, int]] = []
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member.lstrip("/")) as fh:
+            carry = b""
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                data = carry + block
+                cut = data.rfind(b"<")  # a tag cut at the block's end is read with the next block
+                for match in _MERGE_REF.finditer(data, 0, cut if cut > 0 else len(data)):
+                    found.append(range_boundaries(match.group(1).decode("ascii")))
+                carry = data[cut:] if cut > 0 else b""
+            for match in _MERGE_REF.finditer(carry):
+                found.append(range_boundaries(match.group(1).decode("ascii")))
+    except (KeyError, zipfile.BadZipFile, ValueError):
+        return []
+    return found
+
+
+class MergeFiller:
+    """Repeat a merged label on every row its range covers, in the range's first column.
+
+    A label merged over two rows (« Direction de la culture » beside « Musée » and
+    « Conservatoire ») is stored in its first cell only; a chunk holding the second row would
+    lose it. Ranges are (min_col, min_row, max_col, max_row), 1-based; rows are numbered from 1.
+    """
+
+    def __init__(self, ranges: Iterable[tuple[int, int, int, int]]) -> None:
+        self.starts: dict[int, list[tuple[int, int]]] = {}
+        for min_col, min_row, _max_col, max_row in ranges:
+            if max_row > min_row:
+                self.starts.setdefault(min_row, []).append((min_col, max_row))
+        self.filled = 0
+
+    def rows(self, rows: Iterable[list[str]]) -> Iterator[list[str]]:
+        active: list[tuple[int, int, str]] = []  # (column, last row, text)
+        for number, cells in enumerate(rows, start=1):
+            active = [a for a in active if a[1] >= number]
+            for column, text in ((c, t) for c, _, t in active):
+                while len(cells) < column:
+                    cells.append("")
+                if not cells[column - 1]:
+                    cells[column - 1] = text
+                    self.filled += 1
+            for column, last in self.starts.get(number, ()):
+                text = cells[column - 1] if column <= len(cells) else ""
+                if text:
+                    active.append((column, last, text))
+            yield cells
+
+
 def read_xlsx(path: Path) -> Document:
     check_zip_container(path, "XLSX")
     import openpyxl
 
+    # A file object, not the path: openpyxl refuses a workbook whose name does not end in .xlsx,
+    # and the bytes (not the name) decided that this is one.
+    handle = path.open("rb")
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except (KeyError, ValueError, zipfile.BadZipFile, openpyxl.utils.exceptions.InvalidFileException) as exc:
+        handle.close()
         raise IngestError(path, "fichier XLSX invalide (ce n'est pas un classeur Excel)") from exc
     try:
-        sections, truncated = [], False
+        sections, truncated, filled = [], False, 0
         for sheet in workbook.worksheets:
             rows = ([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
-            section, cut = _table_sections(rows, (sheet.title,))
+            member = getattr(sheet, "_worksheet_path", None)  # read-only sheets know their XML part
+            merges = _xlsx_merges(path, member) if member else []
+            filler = MergeFiller(merges)
+            section, cut = _table_sections(filler.rows(rows), (sheet.title,))
             truncated |= cut
+            filled += filler.filled
             if section:
                 sections.append(section)
         props = workbook.properties
     finally:
         workbook.close()
+        handle.close()
     metadata = {"sheets": [s.heading_path[0] for s in sections], "truncated": truncated,
-                "created": iso_date(props.created)}
+                "created": iso_date(props.created), "modified": iso_date(props.modified),
+                "merged_cells_filled": filled}
     return Document(str(path), _clean(props.title or "") or path.stem, "xlsx", sections, metadata=metadata)
 
 
@@ -281,6 +453,6 @@ def read_pptx(path: Path) -> Document:
             if notes:
                 sections.append(Section(f"Notes : {notes}", number, heading, "text"))
     core = presentation.core_properties
-    metadata = {"created": iso_date(core.created)}
+    metadata = {"created": iso_date(core.created), "modified": iso_date(core.modified)}
     return Document(str(path), core.title or first_title, "pptx", sections, pages=len(presentation.slides),
                     metadata=metadata)

@@ -330,6 +330,41 @@ class SQLiteStore:
                 (run_id, path, reason),
             )
 
+    # ------------------------------------------------------- reading reports
+    def save_reading_report(self, collection_id: int, path: str, status: str, reasons: list[str],
+                            notes: list[dict[str, Any]]) -> None:
+        """Record how ``path`` was read (status indexed|partial|excluded|failed, French reasons,
+        reader notes as dicts); replaces the file's previous report."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO reading_reports (collection_id, path, status, reasons, notes)"
+                " VALUES (?,?,?,?,?)",
+                (collection_id, path, status, json.dumps(reasons, ensure_ascii=False),
+                 json.dumps(notes, ensure_ascii=False, default=str)))
+
+    def reading_reports(self, collection_id: int) -> list[dict[str, Any]]:
+        """Every file's reading report of the collection, by path: {path, status, reasons, notes,
+        updated_at}."""
+        rows = self.conn.execute(
+            "SELECT path, status, reasons, notes, updated_at FROM reading_reports"
+            " WHERE collection_id = ? ORDER BY path", (collection_id,))
+        return [dict(r, reasons=json.loads(r["reasons"]), notes=json.loads(r["notes"])) for r in rows]
+
+    def forget_reading_reports(self, collection_id: int, paths: Iterable[str]) -> int:
+        """Drop the reports of files gone from the collection; returns how many were dropped."""
+        with self.transaction() as conn:
+            return sum(conn.execute(
+                "DELETE FROM reading_reports WHERE collection_id = ? AND path = ?",
+                (collection_id, p)).rowcount for p in paths)
+
+    def unreviewed_paths(self, collection_id: int) -> list[str]:
+        """Paths of indexed documents that have no governance review: an ingestion stopped
+        between indexing a file and recording its review (killed) leaves them; they are read again."""
+        rows = self.conn.execute(
+            "SELECT d.path FROM documents d LEFT JOIN governance_reviews g ON g.document_id = d.id"
+            " WHERE d.collection_id = ? AND g.id IS NULL", (collection_id,))
+        return [r[0] for r in rows]
+
     def stats(self) -> dict[str, Any]:
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
         return {
