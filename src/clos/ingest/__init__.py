@@ -38,7 +38,7 @@ SUPPORTED_EXTENSIONS: Mapping[str, str] = MappingProxyType({
 
 _READERS = {
     "pdf": ("clos.ingest.pdf", "read_pdf"),
-    "docx": ("clos.ingest.office", "read_docx"),
+    "docx": ("clos.ingest.word", "read_docx"),
     "odt": ("clos.ingest.opendocument", "read_odt"),
     "xlsx": ("clos.ingest.office", "read_xlsx"),
     "ods": ("clos.ingest.opendocument", "read_ods"),

@@ -234,7 +234,7 @@ def _odf_facts(document: Any) -> tuple[str, dict[str, Any]]:
 
 
 def read_odt(path: Path) -> Document:
-    from clos.ingest.office import hidden_notes
+    from clos.ingest.word import hidden_notes
 
     document = _odf_load(path, "ODT")
     sections: list[Section] = []

@@ -47,7 +47,7 @@ def sniff(path: Path | str) -> str | None:
             head = fh.read(4096)
     except OSError:
         return None
-    if head.startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
+    if _PDF_HEADER.match(head):
         return "pdf"
     if head.startswith(_OLE):
         return "ole"
@@ -81,7 +81,9 @@ def _zip_format(path: Path) -> str:
     return "zip"
 
 
-_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+# Readers accept a PDF header after a few blank bytes or a BOM, not after prose that mentions it.
+_PDF_HEADER = re.compile(rb"^[\x00\s\xef\xbb\xbf]{0,64}%PDF-")
+_STARTXREF = re.compile(rb"startxref\s+(\d+)\s*%%EOF")
 
 
 def pdf_damage(path: Path | str) -> str | None:
@@ -97,9 +99,11 @@ def pdf_damage(path: Path | str) -> str | None:
         with path.open("rb") as fh:
             fh.seek(max(0, size - 2048))
             tail = fh.read()
-            match = _STARTXREF.search(tail.rstrip(b"\x00\r\n\t ") + b"\n")
-            if match is None:
+            # The last trailer counts; some producers leave a few junk bytes after %%EOF.
+            matches = list(_STARTXREF.finditer(tail))
+            if not matches:
                 return "PDF tronqué ou endommagé (fin de fichier absente)"
+            match = matches[-1]
             offset = int(match.group(1))
             if offset >= size:
                 return "PDF tronqué ou endommagé (table des objets hors du fichier)"

@@ -365,6 +365,32 @@ class SQLiteStore:
             " WHERE d.collection_id = ? AND g.id IS NULL", (collection_id,))
         return [r[0] for r in rows]
 
+    def consistency(self) -> dict[str, Any]:
+        """What an interrupted write could have broken, for the kill test and bench:
+        ``integrity`` (PRAGMA integrity_check, "ok" when sound), ``foreign_keys`` (violations),
+        ``documents_without_chunks`` (paths: a half-indexed document), ``chunks_without_terms`` /
+        ``terms_without_chunks`` (the lexical index out of step), ``duplicate_paths``, and
+        ``documents_without_review`` (paths; left by a kill between indexing and review, read
+        again by the next ingestion, so not an error in itself)."""
+        one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        column = lambda sql: [r[0] for r in self.conn.execute(sql)]  # noqa: E731
+        return {
+            "integrity": "; ".join(column("PRAGMA integrity_check")),
+            "foreign_keys": len(self.conn.execute("PRAGMA foreign_key_check").fetchall()),
+            "documents_without_chunks": column(
+                "SELECT path FROM documents d WHERE NOT EXISTS"
+                " (SELECT 1 FROM chunks c WHERE c.document_id = d.id)"),
+            "chunks_without_terms": one(
+                "SELECT COUNT(*) FROM chunks c WHERE c.id NOT IN (SELECT rowid FROM chunks_fts)"),
+            "terms_without_chunks": one(
+                "SELECT COUNT(*) FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)"),
+            "duplicate_paths": column(
+                "SELECT path FROM documents GROUP BY collection_id, path HAVING COUNT(*) > 1"),
+            "documents_without_review": column(
+                "SELECT d.path FROM documents d LEFT JOIN governance_reviews g"
+                " ON g.document_id = d.id WHERE g.id IS NULL"),
+        }
+
     def stats(self) -> dict[str, Any]:
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
         return {
