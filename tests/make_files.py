@@ -35,16 +35,13 @@ def pdf_bytes(pages: list[str], *, title: str = "") -> bytes:
     return data
 
 
-def _noise_page(pdf) -> None:
-    """A « scanned » page: an image of grey noise, no text layer and nothing OCR could read."""
-    import random
-
+def _blank_scan(pdf) -> None:
+    """A « scanned » page: an image of an empty sheet, no text layer and nothing OCR can read
+    (noise would make Tesseract invent words)."""
     import pymupdf
 
-    rng = random.Random(12)
     width, height = 200, 280
-    samples = bytes(rng.randrange(180, 256) for _ in range(width * height))
-    pix = pymupdf.Pixmap(pymupdf.csGRAY, width, height, samples, False)
+    pix = pymupdf.Pixmap(pymupdf.csGRAY, width, height, bytes([246]) * (width * height), False)
     page = pdf.new_page()
     page.insert_image(page.rect, pixmap=pix)
 
@@ -59,12 +56,12 @@ def scanned_pdf(folder: Path, *, mixed: bool) -> Path:
                      " diététicienne et validés en commission.", None,
                      "Conclusion : le service sera reconduit pour trois ans."):
             if text is None:
-                _noise_page(pdf)
+                _blank_scan(pdf)
             else:
                 pdf.new_page().insert_textbox(pymupdf.Rect(50, 60, 550, 800), text, fontsize=11)
         path = folder / "rapport_restauration.pdf"
     else:
-        _noise_page(pdf)
+        _blank_scan(pdf)
         path = folder / "courrier_numerise.pdf"
     pdf.save(path)
     pdf.close()

@@ -150,8 +150,16 @@ def test_truncated_pdf_is_damaged_not_a_scan(tmp_path):
 
 def test_scanned_page_in_a_text_pdf_is_named(tmp_path):
     doc = read_document(mf.scanned_pdf(tmp_path, mixed=True))
-    assert [n.page for n in doc.notes if n.kind == "page_without_text"] == [2]
-    assert summarise(doc.notes) == ["page(s) sans texte lisible (numérisées, sans OCR), non lue(s) : 2"]
+    (note,) = [n for n in doc.notes if n.kind == "page_without_text"]
+    assert note.detail["pages"] == [2] and status_of(doc.notes) == "partial"
+    (reason,) = summarise(doc.notes)
+    assert reason.startswith("Page(s) sans texte non lue(s) : 2 — ")
+    # Without the PDF reader's own note, ingestion still names the page (one note, all pages).
+    doc.notes.clear()
+    from clos.ingest import _page_notes
+
+    _page_notes(doc)
+    assert summarise(doc.notes) == ["Page(s) sans texte non lue(s) : 2 — numérisée(s), sans OCR."]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])

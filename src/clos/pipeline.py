@@ -354,10 +354,12 @@ def _exclusion_reasons(doc: Document, review) -> list[str]:
     reasons = [w.removeprefix("Document exclu : ") for w in review.warnings]
     if review.chars == 0:
         damaged = doc.metadata.get("damaged")
-        scanned = any(n.kind == "page_without_text" for n in doc.notes)
+        scan = next((n for n in doc.notes if n.kind == "page_without_text"), None)
+        why = (scan.detail or {}).get("reason") if scan else None  # the PDF reader's: OCR off, nothing read…
         empty = next((w for w in reasons if w.startswith("aucun texte")), None)
         better = (f"{damaged} : aucun texte récupérable" if damaged else
-                  "aucun texte lisible (page(s) numérisée(s) sans OCR)" if scanned else None)
+                  f"aucun texte lisible (page(s) numérisée(s) : {why})" if scan and why else
+                  "aucun texte lisible (page(s) numérisée(s) sans OCR)" if scan else None)
         if better:
             reasons = [better if w == empty else w for w in reasons] if empty else [better, *reasons]
     return reasons or ["exclu par la politique de la collection"]

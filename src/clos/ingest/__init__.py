@@ -159,7 +159,9 @@ def read_document(path: Path | str) -> Document:
         if not any(s.text.strip() for s in doc.sections):
             raise IngestError(path, f"{damage} : aucun texte récupérable")
         doc.metadata["damaged"] = damage
-        doc.notes.append(ReadingNote("truncated", f"{damage} : lu en partie, du texte peut manquer"))
+        doc.notes.insert(0, ReadingNote("truncated", f"{damage} : lu en partie, du texte peut manquer"))
+        _page_notes(doc)
+        _damaged_pages(doc)
     return _finish(doc, path, fmt, stat.st_mtime)
 
 
@@ -227,15 +229,23 @@ def _finish(doc: Document, path: Path, fmt: str, mtime: float) -> Document:
 
 
 def _page_notes(doc: Document) -> None:
-    """A note per page the reader found without text, unless the reader already said (or OCR'd it)."""
-    told = {n.page for n in doc.notes if n.kind in ("page_without_text", "ocr")}
-    damaged = bool(doc.metadata.get("damaged"))  # a damaged file's empty pages are lost, not scanned
-    for page in doc.metadata.get("pages_without_text") or ():
-        if page in told:
-            continue
-        if damaged:
-            note = ReadingNote("truncated", f"page {page} illisible (partie du fichier perdue)", page=page)
-        else:
-            note = ReadingNote("page_without_text", f"page {page} sans texte lisible (numérisée ?) :"
-                               " non lue", page=page)
-        doc.notes.append(note)
+    """One note for the pages the reader found without text and did not already account for
+    (the PDF reader says itself which pages OCR read or could not read)."""
+    told = {p for n in doc.notes if n.kind in ("page_without_text", "ocr", "truncated")
+            for p in (n.detail.get("pages") or [n.page])}
+    missed = [p for p in doc.metadata.get("pages_without_text") or () if p not in told]
+    if not missed:
+        return
+    listed = ", ".join(str(p) for p in missed)
+    doc.notes.append(ReadingNote("page_without_text", f"Page(s) sans texte non lue(s) : {listed}"
+                                 " — numérisée(s), sans OCR.", page=missed[0], detail={"pages": missed}))
+
+
+def _damaged_pages(doc: Document) -> None:
+    """In a damaged PDF, pages without text were lost with the file's end, not scanned."""
+    for note in doc.notes:
+        if note.kind == "page_without_text":
+            pages = note.detail.get("pages") or [note.page]
+            note.kind = "truncated"
+            note.message = (f"Page(s) illisible(s) : {', '.join(str(p) for p in pages)} — partie du"
+                            " fichier perdue ou endommagée.")

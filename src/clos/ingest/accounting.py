@@ -27,11 +27,16 @@ QUIET_KINDS = frozenset({"attachment_read"})
 #: Notes that mean some of the file's content is not in the index.
 LOSS_KINDS = frozenset({"page_without_text", "attachment_skipped", "hidden_text", "comment",
                         "truncated"})
-_GROUPED_FR = {
-    "page_without_text": "page(s) sans texte lisible (numérisées, sans OCR), non lue(s)",
+# Notes counted into one line each: per-page OCR notes, hidden passages (never quoted here:
+# reports hold no document text), comments.
+_COUNTED_FR = {
     "ocr": "page(s) lue(s) par reconnaissance de caractères (OCR)",
-    "truncated": "page(s) illisible(s), partie du fichier perdue",
+    "hidden_text": "passage(s) de texte masqué, non indexé(s)",
+    "comment": "commentaire(s) de relecture, non indexé(s)",
 }
+# Detail keys safe to keep with a stored note: facts about the reading, never document text.
+_SAFE_DETAIL = {"pages", "confidence", "language", "attachment", "path", "extension", "content",
+                "count", "reason"}
 
 
 @dataclass
@@ -51,33 +56,50 @@ def status_of(notes: Iterable[ReadingNote]) -> str:
     return "partial" if any(n.kind in LOSS_KINDS for n in notes) else "indexed"
 
 
+def _pages(note: ReadingNote) -> list[int]:
+    pages = note.detail.get("pages") if isinstance(note.detail, dict) else None
+    return list(pages) if pages else ([note.page] if note.page is not None else [])
+
+
 def summarise(notes: Iterable[ReadingNote]) -> list[str]:
-    """One French reason per kind of note, in the order met; per-page notes are grouped into one
-    sentence naming the pages (« page(s) sans texte lisible … : 2, 5 »), so a 100-page scan gives
-    one line, not a hundred."""
+    """Short French reasons, in the order met: OCR pages, hidden passages and comments counted
+    into one line each (« passage(s) de texte masqué, non indexé(s) : 2 (pages 3, 4) »), other
+    notes by their message, each once. A 100-page scan gives one line, not a hundred."""
     reasons: list[str] = []
-    pages: dict[str, list[int]] = {}
+    counted: dict[str, tuple[int, list[int]]] = {}
     for note in notes:
         if note.kind in QUIET_KINDS:
             continue
-        if note.kind in _GROUPED_FR and note.page is not None:
-            if note.kind not in pages:
-                pages[note.kind] = []
-                reasons.append(note.kind)  # placeholder, replaced below
-            pages[note.kind].append(note.page)
+        if note.kind in _COUNTED_FR:
+            n, pages = counted.get(note.kind, (0, []))
+            count = note.detail.get("count", 1) if isinstance(note.detail, dict) else 1
+            if note.kind not in counted:
+                reasons.append(note.kind)  # placeholder, written below
+            counted[note.kind] = (n + int(count), pages + _pages(note))
         elif note.message not in reasons:
             reasons.append(note.message)
     out = []
     for reason in reasons:
-        if reason in pages:
-            numbers = sorted(set(pages[reason]))
-            shown = ", ".join(str(n) for n in numbers[:20]) + (" …" if len(numbers) > 20 else "")
-            out.append(f"{_GROUPED_FR[reason]} : {shown}")
+        if reason in counted:
+            n, pages = counted[reason]
+            numbers = sorted(set(pages))
+            shown = ", ".join(str(p) for p in numbers[:20]) + (" …" if len(numbers) > 20 else "")
+            where = f" (page(s) {shown})" if numbers and reason != "ocr" else ""
+            out.append(f"{_COUNTED_FR[reason]} : {shown if reason == 'ocr' else n}{where}")
         else:
             out.append(reason)
     return out
 
 
 def notes_as_dicts(notes: Iterable[ReadingNote]) -> list[dict[str, Any]]:
-    """The notes as plain dicts (for the store and ``--json``)."""
-    return [asdict(n) for n in notes]
+    """The notes as plain dicts for the store and ``--json``, without document text: a hidden
+    passage or a comment is said to exist, not quoted (governance's flag shows it, with personal
+    data masked)."""
+    out = []
+    for note in notes:
+        message = note.message
+        if note.kind in ("hidden_text", "comment"):
+            message = _COUNTED_FR[note.kind] + (f" (page {note.page})" if note.page else "")
+        detail = {k: v for k, v in (note.detail or {}).items() if k in _SAFE_DETAIL}
+        out.append({"kind": note.kind, "message": message, "page": note.page, "detail": detail})
+    return out

@@ -13,6 +13,10 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
+from clos.store.base import guard_errors
+from clos.store.governance import GovernanceSQL
+from clos.store.ledger import LedgerSQL
+from clos.store.reading import ReadingSQL
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -30,8 +34,11 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore:
-    """The embedded store. Opens lazily, one connection per thread (SQLite's rule)."""
+class SQLiteStore(GovernanceSQL, LedgerSQL, ReadingSQL):
+    """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
+
+    Governance records and the impact ledger come from the shared mixins; every public method
+    raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -141,10 +148,11 @@ class SQLiteStore:
             doc_id = int(cur.lastrowid)
             for chunk, (body, meta) in zip(chunks, index_terms):
                 cur = conn.execute(
-                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens)"
-                    " VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens,"
+                    " page_end, page_starts) VALUES (?,?,?,?,?,?,?,?)",
                     (doc_id, chunk.ordinal, chunk.text, chunk.page,
-                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens),
+                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens,
+                     chunk.page_end, json.dumps([list(p) for p in chunk.page_starts])),
                 )
                 chunk.id, chunk.document_id = int(cur.lastrowid), doc_id
                 conn.execute(
@@ -171,7 +179,7 @@ class SQLiteStore:
     # ------------------------------------------------------------- retrieval
     _HIT_COLUMNS = (
         "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime"
+        " d.doc_date, d.mtime, c.page_end, c.page_starts"
     )
 
     def search(self, collection_id: int, match: str, limit: int, *, prefetch: int = 4) -> list[Hit]:
@@ -330,41 +338,6 @@ class SQLiteStore:
                 (run_id, path, reason),
             )
 
-    # ------------------------------------------------------- reading reports
-    def save_reading_report(self, collection_id: int, path: str, status: str, reasons: list[str],
-                            notes: list[dict[str, Any]]) -> None:
-        """Record how ``path`` was read (status indexed|partial|excluded|failed, French reasons,
-        reader notes as dicts); replaces the file's previous report."""
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO reading_reports (collection_id, path, status, reasons, notes)"
-                " VALUES (?,?,?,?,?)",
-                (collection_id, path, status, json.dumps(reasons, ensure_ascii=False),
-                 json.dumps(notes, ensure_ascii=False, default=str)))
-
-    def reading_reports(self, collection_id: int) -> list[dict[str, Any]]:
-        """Every file's reading report of the collection, by path: {path, status, reasons, notes,
-        updated_at}."""
-        rows = self.conn.execute(
-            "SELECT path, status, reasons, notes, updated_at FROM reading_reports"
-            " WHERE collection_id = ? ORDER BY path", (collection_id,))
-        return [dict(r, reasons=json.loads(r["reasons"]), notes=json.loads(r["notes"])) for r in rows]
-
-    def forget_reading_reports(self, collection_id: int, paths: Iterable[str]) -> int:
-        """Drop the reports of files gone from the collection; returns how many were dropped."""
-        with self.transaction() as conn:
-            return sum(conn.execute(
-                "DELETE FROM reading_reports WHERE collection_id = ? AND path = ?",
-                (collection_id, p)).rowcount for p in paths)
-
-    def unreviewed_paths(self, collection_id: int) -> list[str]:
-        """Paths of indexed documents that have no governance review: an ingestion stopped
-        between indexing a file and recording its review (killed) leaves them; they are read again."""
-        rows = self.conn.execute(
-            "SELECT d.path FROM documents d LEFT JOIN governance_reviews g ON g.document_id = d.id"
-            " WHERE d.collection_id = ? AND g.id IS NULL", (collection_id,))
-        return [r[0] for r in rows]
-
     def consistency(self) -> dict[str, Any]:
         """What an interrupted write could have broken, for the kill test and bench:
         ``integrity`` (PRAGMA integrity_check, "ok" when sound), ``foreign_keys`` (violations),
@@ -408,11 +381,15 @@ class SQLiteStore:
         }
 
 
+guard_errors(SQLiteStore, sqlite3.Error)
+
+
 def _hit(r: sqlite3.Row) -> Hit:
     return Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
                page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
-               mtime=r["mtime"])
+               mtime=r["mtime"], page_end=r["page_end"],
+               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _split_sql(sql: str) -> list[str]:
