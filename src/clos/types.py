@@ -54,6 +54,9 @@ class Document:
     # Text the author hid (hidden runs, white or microscopic text, comments): never indexed as
     # body text; governance flags it (« texte masqué ») and shows what it said.
     hidden: list[Section] = field(default_factory=list)
+    # Documents carried inside this one (an e-mail's attachments), each read on its own with a
+    # path « message.eml#piece-jointe/nom.pdf » and ``metadata["parent"]`` = this path.
+    attachments: list["Document"] = field(default_factory=list)
 
     @property
     def text(self) -> str:
