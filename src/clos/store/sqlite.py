@@ -13,6 +13,7 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
+from clos.store.accounts_sqlite import AccountsSQLiteMixin
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -30,7 +31,7 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore:
+class SQLiteStore(AccountsSQLiteMixin):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule)."""
 
     def __init__(self, path: Path | str) -> None:
