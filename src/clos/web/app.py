@@ -9,6 +9,7 @@ referrer. Session cookie: signed with a key kept outside the data folder
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,13 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     from clos.web import api, openai_api, pages
 
     service = service or Service(settings)
-    app = FastAPI(title="Clos", version="0.1.0",
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        service.close()
+
+    app = FastAPI(lifespan=lifespan, title="Clos", version="0.1.0",
                   description="API de Clos : questions sourcées, documents, rapports ; "
                               "compatible OpenAI sous /v1.",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
@@ -66,10 +73,6 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.include_router(api.router)
     app.include_router(openai_api.router)
     _errors(app)
-
-    @app.on_event("shutdown")
-    def _close() -> None:  # pragma: no cover - exercised by the server tests
-        service.close()
 
     return app
 

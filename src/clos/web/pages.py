@@ -17,11 +17,11 @@ from clos.web.render import answer_view, trace_view
 router = APIRouter(include_in_schema=False)
 
 
-def render(request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
+def render(request: Request, template: str, user: User | None, **context: Any) -> HTMLResponse:
     from clos.web.app import lang_of
 
     return request.app.state.templates.TemplateResponse(
-        request, name, {"user": user, "lang": lang_of(request), **context})
+        request, template, {"user": user, "lang": lang_of(request), **context})
 
 
 def _collection(request: Request, user: User, name: str | None) -> tuple[list, str | None]:
