@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # no-referrer turns Origin into "null"
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
 

@@ -18,10 +18,13 @@ router = APIRouter(include_in_schema=False)
 
 
 def render(request: Request, template: str, user: User | None, **context: Any) -> HTMLResponse:
+    from clos.govern.flags import LABELS_FR as FLAG_LABELS
+    from clos.govern.policy import DECISION_LABELS_FR
     from clos.web.app import lang_of
 
     return request.app.state.templates.TemplateResponse(
-        request, template, {"user": user, "lang": lang_of(request), **context})
+        request, template, {"user": user, "lang": lang_of(request), "flag_labels": FLAG_LABELS,
+                            "decision_labels": DECISION_LABELS_FR, **context})
 
 
 def _collection(request: Request, user: User, name: str | None) -> tuple[list, str | None]:
