@@ -159,6 +159,33 @@ def test_a_full_queue_answers_busy_with_retry_after(server):
             t.result(timeout=30)
 
 
+def test_the_stream_tells_the_queue_position_then_answers(server):
+    scheduler, gate = server.service.scheduler, threading.Event()
+    blocker = scheduler.submit("quelquun", gate.wait)
+    events = []
+    try:
+        with client(server, "agent") as c, c.stream(
+                "POST", "/api/ask", json={"question": "Zorglub xylophone quantique ?",
+                                          "collection": "rh", "stream": True}) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            event = None
+            for line in r.iter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    events.append((event, __import__("json").loads(line[6:])))
+                    if event == "queue" and not gate.is_set():
+                        assert events[-1][1]["position"] == 1  # behind the job running
+                        gate.set()
+    finally:
+        gate.set()
+        blocker.result(timeout=30)
+    kinds = [e for e, _ in events]
+    assert kinds[0] == "queue" and kinds[-1] in ("answer", "error")
+    if kinds[-1] == "answer":  # the collection may be empty at this point: both are answers
+        assert events[-1][1]["refused"] is True
+
+
 @pytest.mark.slow
 def test_openai_client_gets_answers_with_their_sources(server, shared):
     from openai import NotFoundError, OpenAI

@@ -1,7 +1,8 @@
 """Apply a personal-data policy to text: keep, pseudonymise ([PERSONNE_1]) or redact ([PERSONNE]).
 
 Placeholders are consistent across a collection: the same normalised value always gets the same
-number. The mapping lives in ``governance_pseudonyms`` and is read back only through ``reveal``.
+number. The mapping lives apart from the index, encrypted (``clos.store.vault``), and is read
+back only through ``reveal``.
 """
 
 from __future__ import annotations
@@ -42,38 +43,34 @@ class MemoryMap:
 
 
 class StoreMap:
-    """The collection's mapping in the database; numbers are assigned atomically by SQLite."""
+    """The collection's mapping, kept apart from the index and encrypted (``store.vault``);
+    numbers are assigned atomically by the vault's SQLite file."""
 
     def __init__(self, store: Any, collection_id: int) -> None:
         self.store = store
         self.collection_id = collection_id
+        self.vault = store.pseudonym_vault()
         self._cache: dict[tuple[str, str], int] = {}
+        self._people: list[tuple[str, str]] | None = None  # (key, original), decrypted once
 
     def number(self, type_: str, key: str, original: str) -> int:
         cached = self._cache.get((type_, key))
         if cached is not None:
             return cached
-        with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO governance_pseudonyms (collection_id, type, key, n, original)"
-                " SELECT ?, ?, ?, COALESCE(MAX(n), 0) + 1, ? FROM governance_pseudonyms"
-                " WHERE collection_id = ? AND type = ?",
-                (self.collection_id, type_, key, original, self.collection_id, type_),
-            )
-            row = conn.execute(
-                "SELECT n FROM governance_pseudonyms WHERE collection_id = ? AND type = ? AND key = ?",
-                (self.collection_id, type_, key),
-            ).fetchone()
-        self._cache[(type_, key)] = int(row[0])
-        return int(row[0])
+        n = self.vault.number(self.collection_id, type_, key, original)
+        self._cache[(type_, key)] = n
+        if type_ == "PERSONNE" and self._people is not None:
+            self._people.append((key, original))
+        return n
 
     def people_with_surname(self, surname: str) -> list[str]:
-        rows = self.store.conn.execute(
-            "SELECT key, original FROM governance_pseudonyms WHERE collection_id = ?"
-            " AND type = 'PERSONNE' AND instr(key, ' ') > 0 AND (' ' || key || ' ') LIKE ?",
-            (self.collection_id, f"% {surname} %"),
-        ).fetchall()
-        return [r["key"] for r in rows if _names.surname_key(r["original"]) == surname]
+        if self._people is None:
+            self._people = [(e["key"], e["original"])
+                            for e in self.vault.entries(self.collection_id, "PERSONNE")]
+        return list(dict.fromkeys(
+            key for key, original in self._people
+            if " " in key and f" {surname} " in f" {key} "
+            and _names.surname_key(original) == surname))
 
 
 class Pseudonymiser:
@@ -138,14 +135,17 @@ class Pseudonymiser:
         return resolved
 
 
-def reveal(store: Any, collection_id: int, *, type_: str | None = None) -> list[dict[str, Any]]:
+def reveal(store: Any, collection_id: int, *, type_: str | None = None,
+           by: str | None = None) -> list[dict[str, Any]]:
     """The placeholder → original table of a collection. Only for authorised users: callers
-    must check the user's rights; nothing else in Clos reads this table."""
-    sql = ("SELECT type, n, original, created_at FROM governance_pseudonyms WHERE collection_id = ?"
-           + (" AND type = ?" if type_ else "") + " ORDER BY type, n")
-    params: tuple = (collection_id, type_) if type_ else (collection_id,)
-    return [
-        {"placeholder": f"[{r['type']}_{r['n']}]", "type": r["type"], "original": r["original"],
-         "created_at": r["created_at"]}
-        for r in store.conn.execute(sql, params)
-    ]
+    must check the user's rights; nothing else in Clos reads the mapping. Each reveal is
+    written to the audit log (``by``: the account; default the system user)."""
+    import getpass
+
+    rows = [{"placeholder": f"[{e['type']}_{e['n']}]", "type": e["type"],
+             "original": e["original"], "created_at": e["created_at"]}
+            for e in store.pseudonym_vault().entries(collection_id, type_)]
+    if hasattr(store, "audit"):
+        store.audit(by or getpass.getuser(), "reveal", None,
+                    {"collection_id": collection_id, "type": type_, "count": len(rows)})
+    return rows

@@ -9,7 +9,9 @@ from clos.store.sqlite import SQLiteStore
 
 def open_store(settings: Settings) -> SQLiteStore:
     """The store for the settings' data folder."""
-    return SQLiteStore(settings.db_path)
+    store = SQLiteStore(settings.db_path)
+    store.secrets_settings = settings  # where the pseudonym key lives (outside the data folder)
+    return store
 
 
 __all__ = ["Store", "SQLiteStore", "open_store"]

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from clos.errors import StoreError
 from clos.store.accounts_sqlite import AccountsSQLiteMixin
+from clos.store.vault import VaultMixin
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -31,7 +32,7 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore(AccountsSQLiteMixin):
+class SQLiteStore(AccountsSQLiteMixin, VaultMixin):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule)."""
 
     def __init__(self, path: Path | str) -> None:
@@ -91,6 +92,8 @@ class SQLiteStore(AccountsSQLiteMixin):
             raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
 
     def close(self) -> None:
+        if getattr(self, "_vault", None) is not None:
+            self._vault.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
