@@ -153,6 +153,7 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     import pymupdf
 
     pdf = shared / "corpus" / "deliberations-montpellier" / "pdf" / PDF_NAME
+    page.set_default_timeout(600_000)  # indexing and answering on a shared 2-core machine
     login(page, "agent")
     page.goto("/documents?collection=rh")
     page.set_input_files("#files", str(pdf))

@@ -40,6 +40,22 @@ class PseudonymVault:
         self._fernet = Fernet(key)
         self._mac = hashlib.sha256(b"clos-pseudonym-lookup:" + key).digest()
         self._local = threading.local()
+        # Decrypted entries per (collection, type), for name resolution during ingestion;
+        # dropped whenever the file changes (this connection's writes or another's).
+        self._cache: dict[tuple[int, str], tuple[tuple[int, int], list[dict[str, Any]]]] = {}
+
+    def _version(self) -> tuple[int, int]:
+        conn = self.conn
+        return int(conn.execute("PRAGMA data_version").fetchone()[0]), conn.total_changes
+
+    def cached_entries(self, collection_id: int, type_: str) -> list[dict[str, Any]]:
+        """``entries`` kept until the vault changes (each call would decrypt every entry)."""
+        version = self._version()
+        hit = self._cache.get((collection_id, type_))
+        if hit is None or hit[0] != version:
+            hit = (version, self.entries(collection_id, type_))
+            self._cache[(collection_id, type_)] = hit
+        return hit[1]
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -138,3 +154,20 @@ class VaultMixin:
                 conn.execute("DELETE FROM governance_pseudonyms")
         self._vault = vault
         return vault
+
+    # The store's pseudonym methods (``GovernanceStore``), served by the vault: placed before
+    # the shared governance SQL in ``SQLiteStore``'s bases, they replace the in-index table.
+    def pseudonym_number(self, collection_id: int, type_: str, key: str, original: str) -> int:
+        return self.pseudonym_vault().number(collection_id, type_, key, original)
+
+    def pseudonyms_with_word(self, collection_id: int, type_: str,
+                             word: str) -> list[tuple[str, str]]:
+        """(key, original) of multi-word keys of this type holding ``word`` as a whole word."""
+        return [(e["key"], e["original"])
+                for e in self.pseudonym_vault().cached_entries(collection_id, type_)
+                if " " in e["key"] and f" {word} " in f" {e['key']} "]
+
+    def pseudonyms(self, collection_id: int, type_: str | None = None) -> list[dict[str, Any]]:
+        """``{"type", "n", "original", "created_at"}`` of the collection, by type and number."""
+        return [{k: e[k] for k in ("type", "n", "original", "created_at")}
+                for e in self.pseudonym_vault().entries(collection_id, type_)]
