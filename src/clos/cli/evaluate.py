@@ -19,6 +19,8 @@ TEXT = {
     "written": "Résultats écrits dans {path}",
     "indexing": "Indexation de {n} documents dans un dossier temporaire…",
     "asking": "Questions posées",
+    "store": "Base d'index : « postgresql://… » (un schéma temporaire y est créé puis supprimé)"
+             " ; par défaut, CLOS_STORE ou SQLite dans un dossier temporaire.",
 }
 
 
@@ -37,6 +39,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(42, "--seed", help=TEXT["seed"]),
         as_json: bool = typer.Option(False, "--json", help=TEXT["json"]),
         out_dir: Path = typer.Option(Path("bench/results"), "--out-dir", help=TEXT["out_dir"]),
+        store: str | None = typer.Option(None, "--store", help=TEXT["store"]),
     ) -> None:
         """Rang du bon document pour chaque question : R@1, R@5, R@10, MRR@10, nDCG@10, latence."""
         from clos.eval import load, metrics_table, run_retrieval, write_json
@@ -45,7 +48,7 @@ def register(app: typer.Typer) -> None:
         evalset = load(squad, body_only=body_only)
         if not as_json:
             console.print(TEXT["indexing"].format(n=len(evalset.documents)), style="dim")
-        result = run_retrieval(evalset, load_settings(), k=k, limit=limit, seed=seed)
+        result = run_retrieval(evalset, load_settings(store=store), k=k, limit=limit, seed=seed)
         payload = {"kind": "retrieval", "file": str(squad), "body_only": body_only,
                    **result.to_dict()}
         suffix = "_body" if body_only else ""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -25,59 +24,19 @@ from clos.govern.flags import document_date, flag_document
 from clos.govern.pii import AllowList, detect_many
 from clos.govern.policy import CollectionPolicy, get_policy
 from clos.govern.pseudonymise import MemoryMap, Pseudonymiser, StoreMap
-from clos.types import Document, Finding, Flag
+from clos.store.protocol import GovernanceStore
+from clos.types import Document, Finding, Flag, Review  # noqa: F401  (Review: re-exported)
 
 # Metadata fields that name a person whatever their content (DOCX/ODT/PDF properties).
 PERSON_KEYS = {"author", "creator", "last_modified_by", "lastmodifiedby", "modified_by",
                "initial_creator", "owner", "sender", "from", "to", "cc", "reviewers", "authors"}
 
 
-@dataclass
-class Review:
-    """What governance decided for one document."""
-
-    decision: str                 # index | index_with_warning | exclude
-    flags: list[Flag]
-    findings: list[Finding]       # personal data to treat, offsets in the ORIGINAL Document.text
-    document: Document            # governed copy: the only one the index may see
-    pii_policy: str
-    allowed: list[Finding] = field(default_factory=list)       # allow-listed, kept as they are
-    section_findings: list[list[Finding]] = field(default_factory=list)  # offsets per section
-    title_findings: list[Finding] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)          # French, for answers and reports
-    supersedes: list[dup.Match] = field(default_factory=list)  # older copies this one replaces
-    related: dict[str, str] = field(default_factory=dict)      # flag reason → related path
-    chars: int = 0
-    doc_date: str | None = None
-    signature: bytes = b""
-    text_hash: str = ""
-    doc_key: str = ""
-    title_in_text: bool = False
-
-    def _title_extra(self) -> list[Finding]:
-        # A title taken from the first line would count its personal data twice.
-        return [] if self.title_in_text else self.title_findings
-
-    def pii_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for f in [*self.findings, *self._title_extra(), *self.allowed]:
-            counts[f.type] = counts.get(f.type, 0) + 1
-        return counts
-
-    def kept_counts(self) -> dict[str, int]:
-        kept = self.allowed + (self.findings + self._title_extra()
-                               if self.pii_policy == "keep" else [])
-        counts: dict[str, int] = {}
-        for f in kept:
-            counts[f.type] = counts.get(f.type, 0) + 1
-        return counts
-
-
 class Governor:
     """Governance of one collection. Without a store (``store=None``) it works in memory: the
     dry run (``scan``) uses that, with the settings' default policy."""
 
-    def __init__(self, store: Any, settings: Any, collection_id: int | None, *,
+    def __init__(self, store: GovernanceStore | None, settings: Any, collection_id: int | None, *,
                  today: date | None = None, policy: CollectionPolicy | None = None) -> None:
         if store is not None and collection_id is None:
             raise GovernanceError("Une collection est nécessaire pour appliquer la gouvernance.")

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Protocol, Sequence
 from clos.errors import GovernanceError
 from clos.govern import names as _names
 from clos.govern.pii import normalise
+from clos.store.protocol import GovernanceStore
 from clos.types import Finding
 
 POLICIES = ("keep", "pseudonymise", "redact", "exclude")
@@ -43,34 +44,24 @@ class MemoryMap:
 
 
 class StoreMap:
-    """The collection's mapping, kept apart from the index and encrypted (``store.vault``);
-    numbers are assigned atomically by the vault's SQLite file."""
+    """The collection's mapping in the database; numbers are assigned atomically by the store."""
 
-    def __init__(self, store: Any, collection_id: int) -> None:
+    def __init__(self, store: GovernanceStore, collection_id: int) -> None:
         self.store = store
         self.collection_id = collection_id
-        self.vault = store.pseudonym_vault()
         self._cache: dict[tuple[str, str], int] = {}
-        self._people: list[tuple[str, str]] | None = None  # (key, original), decrypted once
 
     def number(self, type_: str, key: str, original: str) -> int:
         cached = self._cache.get((type_, key))
         if cached is not None:
             return cached
-        n = self.vault.number(self.collection_id, type_, key, original)
+        n = self.store.pseudonym_number(self.collection_id, type_, key, original)
         self._cache[(type_, key)] = n
-        if type_ == "PERSONNE" and self._people is not None:
-            self._people.append((key, original))
         return n
 
     def people_with_surname(self, surname: str) -> list[str]:
-        if self._people is None:
-            self._people = [(e["key"], e["original"])
-                            for e in self.vault.entries(self.collection_id, "PERSONNE")]
-        return list(dict.fromkeys(
-            key for key, original in self._people
-            if " " in key and f" {surname} " in f" {key} "
-            and _names.surname_key(original) == surname))
+        rows = self.store.pseudonyms_with_word(self.collection_id, "PERSONNE", surname)
+        return [key for key, original in rows if _names.surname_key(original) == surname]
 
 
 class Pseudonymiser:
@@ -135,16 +126,18 @@ class Pseudonymiser:
         return resolved
 
 
-def reveal(store: Any, collection_id: int, *, type_: str | None = None,
+def reveal(store: GovernanceStore, collection_id: int, *, type_: str | None = None,
            by: str | None = None) -> list[dict[str, Any]]:
     """The placeholder → original table of a collection. Only for authorised users: callers
-    must check the user's rights; nothing else in Clos reads the mapping. Each reveal is
-    written to the audit log (``by``: the account; default the system user)."""
+    must check the user's rights; nothing else in Clos reads this table. Each reveal is written
+    to the audit log where the store keeps one (``by``: the account; default the system user)."""
     import getpass
 
-    rows = [{"placeholder": f"[{e['type']}_{e['n']}]", "type": e["type"],
-             "original": e["original"], "created_at": e["created_at"]}
-            for e in store.pseudonym_vault().entries(collection_id, type_)]
+    rows = [
+        {"placeholder": f"[{r['type']}_{r['n']}]", "type": r["type"], "original": r["original"],
+         "created_at": r["created_at"]}
+        for r in store.pseudonyms(collection_id, type_)
+    ]
     if hasattr(store, "audit"):
         store.audit(by or getpass.getuser(), "reveal", None,
                     {"collection_id": collection_id, "type": type_, "count": len(rows)})

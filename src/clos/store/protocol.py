@@ -1,18 +1,31 @@
-"""The contract every store backend (SQLite today, PostgreSQL later) fulfils."""
+"""The contract every store backend (SQLite, PostgreSQL) fulfils, split by role.
+
+Each stage types its ``store`` argument with the role it uses (``SearchStore`` for lexical
+retrieval, ``GovernanceStore`` for governance records…), so a backend is checked method by
+method and a stage cannot reach for SQL. ``Store`` is all the roles together: what
+``clos.store.open_store`` returns. Every method raises ``clos.errors.StoreError`` (French
+message, driver error chained) when the database fails; none lets a driver error escape.
+"""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from datetime import date
 from typing import Any, Iterable, Protocol
 
-from clos.types import Answer, Chunk, Document, Hit
+from clos.types import Answer, Chunk, Document, Hit, Known
 
 
-class Store(Protocol):
+class DocumentStore(Protocol):
+    """Collections, documents and their chunks (with the analysed terms of each chunk)."""
+
     def collection_id(self, name: str, *, create: bool = True) -> int | None: ...
 
     def collections(self) -> list[dict[str, Any]]: ...
 
     def document_hashes(self, collection_id: int) -> dict[str, tuple[int, str]]: ...
+
+    def document_id(self, collection_id: int, path: str) -> int | None: ...
 
     def replace_document(
         self, collection_id: int, doc: Document, chunks: list[Chunk],
@@ -21,6 +34,16 @@ class Store(Protocol):
 
     def delete_documents(self, document_ids: Iterable[int]) -> int: ...
 
+    def chunk_count(self, collection_id: int | None = None) -> int: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class SearchStore(Protocol):
+    """Lexical search: BM25 over the analysed terms, and the statistics the re-scoring needs."""
+
     def search(self, collection_id: int, match: str, limit: int) -> list[Hit]: ...
 
     def term_document_frequencies(self, terms: list[str]) -> dict[str, int]: ...
@@ -28,6 +51,14 @@ class Store(Protocol):
     def chunk_terms(self, chunk_id: int) -> tuple[str, str]: ...
 
     def hits(self, chunk_ids: Iterable[int]) -> list[Hit]: ...
+
+    def chunk_count(self, collection_id: int | None = None) -> int: ...
+
+    def generation(self) -> tuple[int, int]: ...
+
+
+class VectorStore(Protocol):
+    """Dense vectors of chunks (float32 little-endian blobs), one per chunk and model."""
 
     def pending_vectors(self, collection_id: int, model: str, limit: int) -> list[tuple[int, str]]: ...
 
@@ -39,11 +70,68 @@ class Store(Protocol):
 
     def data_version(self) -> int: ...
 
-    def generation(self) -> tuple[int, int]: ...
+    def hits(self, chunk_ids: Iterable[int]) -> list[Hit]: ...
 
-    def chunk_count(self, collection_id: int | None = None) -> int: ...
+
+class GovernanceStore(Protocol):
+    """Reviews (decision, flags, personal-data counts, signatures), policies, the allow-list and
+    the pseudonym mapping of each collection. Original personal data lives only in the mapping."""
+
+    def known_documents(self, collection_id: int, *, except_path: str,
+                        sig_version: int) -> list[Known]: ...
+
+    def save_review(self, collection_id: int, document_id: int | None, fields: dict[str, Any],
+                    flags: list[tuple[str, str, str | None]],
+                    counts: list[tuple[str, int, int]], *, replace_id: int | None = None) -> int: ...
+
+    def review(self, collection_id: int, path: str) -> dict[str, Any] | None: ...
+
+    def review_details(self, review_id: int) -> tuple[list[tuple[str, str, str | None]],
+                                                      list[tuple[str, int, int]]]: ...
+
+    def excluded_reviews(self, collection_id: int) -> dict[str, str]: ...
+
+    def forget_reviews(self, collection_id: int, paths: Iterable[str]) -> int: ...
+
+    def review_rows(self, collection_id: int) -> list[dict[str, Any]]: ...
+
+    def document_id(self, collection_id: int, path: str) -> int | None: ...
+
+    def delete_documents(self, document_ids: Iterable[int]) -> int: ...
+
+    def policy_row(self, collection_id: int) -> dict[str, Any] | None: ...
+
+    def save_policy(self, collection_id: int, pii_policy: str, flag_actions: str,
+                    max_age_years: int) -> None: ...
+
+    def allow_list(self, collection_id: int) -> list[str]: ...
+
+    def allow_values(self, collection_id: int, items: Iterable[tuple[str, str, str]]) -> None: ...
+
+    def disallow_keys(self, collection_id: int, keys: Iterable[str]) -> None: ...
+
+    def pseudonym_number(self, collection_id: int, type_: str, key: str, original: str) -> int: ...
+
+    def pseudonyms_with_word(self, collection_id: int, type_: str,
+                             word: str) -> list[tuple[str, str]]: ...
+
+    def pseudonyms(self, collection_id: int, type_: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class LedgerStore(Protocol):
+    """The impact ledger (energy, CO2 and the cloud estimate of answers and ingestions)."""
+
+    def add_impact(self, values: dict[str, Any]) -> int: ...
+
+    def impact_summary(self, since: date | None, by: str) -> dict[str, Any]: ...
+
+
+class JournalStore(Protocol):
+    """Answers given and ingestion runs, with their errors."""
 
     def log_answer(self, collection_id: int | None, answer: Answer) -> int: ...
+
+    def answers(self, limit: int = 20) -> list[dict[str, Any]]: ...
 
     def start_run(self, collection_id: int) -> int: ...
 
@@ -51,9 +139,12 @@ class Store(Protocol):
 
     def log_ingest_error(self, run_id: int, path: str, reason: str) -> None: ...
 
-    def stats(self) -> dict[str, Any]: ...
 
-    def close(self) -> None: ...
+class Store(DocumentStore, SearchStore, VectorStore, GovernanceStore, LedgerStore, JournalStore,
+            Protocol):
+    """Every role: what ``open_store`` returns."""
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
 
 
 class AccountStore(Protocol):

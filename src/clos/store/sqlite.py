@@ -14,6 +14,9 @@ from contextlib import contextmanager
 
 from clos.errors import StoreError
 from clos.store.accounts_sqlite import AccountsSQLiteMixin
+from clos.store.base import guard_errors
+from clos.store.governance import GovernanceSQL
+from clos.store.ledger import LedgerSQL
 from clos.store.vault import VaultMixin
 from clos.types import Answer, Chunk, Document, Hit
 
@@ -32,8 +35,13 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore(AccountsSQLiteMixin, VaultMixin):
-    """The embedded store. Opens lazily, one connection per thread (SQLite's rule)."""
+class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL):
+    """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
+
+    Governance records and the impact ledger come from the shared mixins, accounts from
+    ``accounts_sqlite`` (migration 008), the pseudonym mapping from ``vault`` (its own encrypted
+    file, ahead of the governance mixin's in-index table); every public method
+    raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -145,10 +153,11 @@ class SQLiteStore(AccountsSQLiteMixin, VaultMixin):
             doc_id = int(cur.lastrowid)
             for chunk, (body, meta) in zip(chunks, index_terms):
                 cur = conn.execute(
-                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens)"
-                    " VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens,"
+                    " page_end, page_starts) VALUES (?,?,?,?,?,?,?,?)",
                     (doc_id, chunk.ordinal, chunk.text, chunk.page,
-                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens),
+                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens,
+                     chunk.page_end, json.dumps([list(p) for p in chunk.page_starts])),
                 )
                 chunk.id, chunk.document_id = int(cur.lastrowid), doc_id
                 conn.execute(
@@ -175,7 +184,7 @@ class SQLiteStore(AccountsSQLiteMixin, VaultMixin):
     # ------------------------------------------------------------- retrieval
     _HIT_COLUMNS = (
         "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime"
+        " d.doc_date, d.mtime, c.page_end, c.page_starts"
     )
 
     def search(self, collection_id: int, match: str, limit: int, *, prefetch: int = 4) -> list[Hit]:
@@ -351,11 +360,15 @@ class SQLiteStore(AccountsSQLiteMixin, VaultMixin):
         }
 
 
+guard_errors(SQLiteStore, sqlite3.Error)
+
+
 def _hit(r: sqlite3.Row) -> Hit:
     return Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
                page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
-               mtime=r["mtime"])
+               mtime=r["mtime"], page_end=r["page_end"],
+               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _split_sql(sql: str) -> list[str]:
