@@ -153,7 +153,7 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     import pymupdf
 
     pdf = shared / "corpus" / "deliberations-montpellier" / "pdf" / PDF_NAME
-    page.set_default_timeout(600_000)  # indexing and answering on a shared 2-core machine
+    page.set_default_timeout(900_000)  # indexing and answering on a shared 2-core machine
     login(page, "agent")
     page.goto("/documents?collection=rh")
     page.set_input_files("#files", str(pdf))
@@ -165,9 +165,9 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     assert page.get_attribute("#live", "aria-live") == "polite"
     page.fill("#question", QUESTION)
     page.click("#ask-button")
-    page.wait_for_selector("#draft-text:not(:empty)", timeout=600_000)  # tokens stream
+    page.wait_for_selector("#draft-text:not(:empty)", timeout=900_000)  # tokens stream
     shot(page, "discuter-brouillon")
-    article = page.wait_for_selector("#history article.answer", timeout=600_000)
+    article = page.wait_for_selector("#history article.answer", timeout=900_000)
     assert page.is_hidden("#draft")  # the checked answer replaced the draft
     status = article.get_attribute("class")
     assert "refused" not in status, article.inner_text()
@@ -212,7 +212,7 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     page.fill("#question", REFUSAL_QUESTION)
     page.click("#ask-button")
     page.wait_for_function(f"document.querySelectorAll('#history article.answer').length > {before}",
-                           timeout=600_000)
+                           timeout=900_000)
     refusal = page.locator("#history article.answer").last
     assert "refused" in refusal.get_attribute("class")
     assert "Refus" in refusal.locator(".status").inner_text()
