@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 def templates() -> Jinja2Templates:
     tpl = Jinja2Templates(directory=str(HERE / "templates"))
     tpl.env.globals["t"] = t
+    tpl.env.filters["dec"] = lambda v, digits=2: f"{float(v or 0):.{digits}f}".replace(".", ",")
     return tpl
 
 
