@@ -115,6 +115,10 @@ class Settings:
     carbon_intensity_g_per_kwh: Annotated[float, Field(ge=0.0)] = 52.0
     electricity_country: str = "FRA"
     cloud_reference_model: str = "gpt-4o"
+    # Web (`clos serve`): one model instance for everyone, a bounded fair queue.
+    serve_queue_max: int = 16  # waiting requests, all users; beyond: « occupé » (HTTP 503)
+    serve_queue_per_user: int = 3  # waiting requests of one user
+    upload_max_mb: int = 50  # per file
 
     # ------------------------------------------------------------------ loading
     @classmethod

@@ -72,9 +72,11 @@ class Chunk:
     tokens: int
     id: int | None = None
     document_id: int | None = None
-    # Last page the chunk's text reaches when it runs across a page break (None: one page).
+    # Last page the chunk's text reaches when it runs across a page break (None: one page);
+    # ``page`` is then the page most of its text is on (ingest/chunking.py, rule 1).
     page_end: int | None = None
-    # Where each later page starts in ``text``: ((offset, page), …); empty when on one page.
+    # Where each page starts in ``text``: ((0, first page), (offset, page), …) when the chunk
+    # runs across a page break; empty when on one page.
     page_starts: tuple[tuple[int, int], ...] = ()
 
     def page_for(self, passage: str) -> int | None:

@@ -13,10 +13,12 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
+from clos.store.accounts_sqlite import AccountsSQLiteMixin
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
 from clos.store.reading import ReadingSQL
+from clos.store.vault import VaultMixin
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -34,10 +36,12 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore(GovernanceSQL, LedgerSQL, ReadingSQL):
+class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
-    Governance records and the impact ledger come from the shared mixins; every public method
+    Governance records and the impact ledger come from the shared mixins, accounts from
+    ``accounts_sqlite`` (migration 008), the pseudonym mapping from ``vault`` (its own encrypted
+    file, ahead of the governance mixin's in-index table); every public method
     raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
     def __init__(self, path: Path | str) -> None:
@@ -97,6 +101,8 @@ class SQLiteStore(GovernanceSQL, LedgerSQL, ReadingSQL):
             raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
 
     def close(self) -> None:
+        if getattr(self, "_vault", None) is not None:
+            self._vault.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
