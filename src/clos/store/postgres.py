@@ -42,12 +42,13 @@ from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_sche
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL, utc_now
 from clos.store.ledger import LedgerSQL
+from clos.store.reading import ReadingSQL
 from clos.types import Answer, Chunk, Document, Hit
 
 _RUN_COLUMNS = {"files_seen", "files_indexed", "files_skipped", "files_failed", "files_removed",
                 "pages", "chunks", "duration_s"}
 
-class PostgresStore(GovernanceSQL, LedgerSQL):
+class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL):
     """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
 
     LOCAL_DAY = "to_char((i.created_at::timestamptz) AT TIME ZONE %s, 'YYYY-MM-DD')"
