@@ -223,6 +223,16 @@ class Service:
         self.accounts.audit(user, "reindex", collection, indexed=report.indexed)
         return asdict(report)
 
+    def reveal(self, user: User, collection: str) -> list[dict[str, Any]]:
+        """The pseudonym table of a collection, for administrators only; audited (``reveal``
+        entry under the caller's name)."""
+        from clos.govern import reveal
+
+        cid = self.accounts.require(user, collection)
+        if not user.admin:
+            raise AccessError("La levée des pseudonymes est réservée aux administrateurs.")
+        return reveal(self.store, cid, by=user.name)
+
     # -------------------------------------------------------------- reports
     def corpus_report(self, user: User, collection: str) -> dict[str, Any]:
         from clos.govern.report import build_report
