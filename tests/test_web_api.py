@@ -136,6 +136,10 @@ def test_upload_checks_each_file_and_names_it(server):
         assert reasons["enorme.txt"].startswith("fichier trop volumineux")
         docs = c.get("/api/documents", params={"collection": "rh"}).json()
         assert [d["name"] for d in docs] == ["note.txt"]
+    with session(server, "agent") as pages:  # the folder's status on the Documents page
+        html = pages.get("/documents?collection=rh").text
+        assert "Dernière indexation" in html and "1 indexé(s)" in html
+    with client(server, "agent") as c:
         assert c.delete(f"/api/documents/{docs[0]['id']}").json() == {"deleted": "note.txt"}
         assert c.get("/api/documents", params={"collection": "rh"}).json() == []
     with client(server, "autre") as c:  # read-only on finances

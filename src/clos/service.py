@@ -144,6 +144,13 @@ class Service:
                         "indexed": False})
         return out
 
+    def sync_status(self, user: User, collection: str) -> dict[str, Any] | None:
+        """The latest ingestion run of the collection (counts, dates, per-file errors)."""
+        run = self.store.last_run(self.accounts.require(user, collection))
+        if run:
+            run["errors"] = [{**e, "name": Path(e["path"]).name} for e in run["errors"]]
+        return run
+
     def create_collection(self, user: User, name: str) -> None:
         if not user.admin:
             raise AccessError("Seul un administrateur peut créer une collection.")
