@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from clos.cli.common import DataDirOption, console, handle_errors, load_settings
+from clos.cli.collection import COLLECTION_HELP
+from clos.cli.common import DataDirOption, console, handle_errors, load_settings, subgroup
 
 
 def _accounts(data_dir):
@@ -24,10 +25,8 @@ def _accounts(data_dir):
 
 def register(app: typer.Typer) -> None:
     user_app = typer.Typer(help="Comptes locaux : créer, jetons d'API.", no_args_is_help=True)
-    collection_app = typer.Typer(help="Droits des groupes sur les collections.",
-                                 no_args_is_help=True)
     app.add_typer(user_app, name="user")
-    app.add_typer(collection_app, name="collection")
+    collection_app = subgroup(app, "collection", COLLECTION_HELP)
 
     @app.command()
     @handle_errors

@@ -77,6 +77,12 @@ class GovernanceStore(Protocol):
     """Reviews (decision, flags, personal-data counts, signatures), policies, the allow-list and
     the pseudonym mapping of each collection. Original personal data lives only in the mapping."""
 
+    def collection_settings(self, collection_id: int) -> tuple[str, dict[str, Any]]: ...
+
+    def set_collection_settings(self, collection_id: int, template: str,
+                                settings: dict[str, Any]) -> None:
+        """A collection's template and the settings it overrides (clos.collection_templates)."""
+
     def known_documents(self, collection_id: int, *, except_path: str,
                         sig_version: int) -> list[Known]: ...
 
@@ -117,6 +123,8 @@ class GovernanceStore(Protocol):
 
     def pseudonyms(self, collection_id: int, type_: str | None = None) -> list[dict[str, Any]]: ...
 
+    def unreviewed_paths(self, collection_id: int) -> list[str]: ...
+
 
 class LedgerStore(Protocol):
     """The impact ledger (energy, CO2 and the cloud estimate of answers and ingestions)."""
@@ -138,6 +146,13 @@ class JournalStore(Protocol):
     def finish_run(self, run_id: int, **counts: Any) -> None: ...
 
     def log_ingest_error(self, run_id: int, path: str, reason: str) -> None: ...
+
+    def save_reading_report(self, collection_id: int, path: str, status: str, reasons: list[str],
+                            notes: list[dict[str, Any]]) -> None: ...
+
+    def reading_reports(self, collection_id: int) -> list[dict[str, Any]]: ...
+
+    def forget_reading_reports(self, collection_id: int, paths: Iterable[str]) -> int: ...
 
 
 class Store(DocumentStore, SearchStore, VectorStore, GovernanceStore, LedgerStore, JournalStore,
