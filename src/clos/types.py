@@ -81,6 +81,9 @@ class Finding:
     end: int
     text: str
     confidence: float
+    # "public" for a person named acting in a public role (attendance list, signatory, « Monsieur
+    # le Maire »), see clos.govern.roles; "" otherwise (issue 15).
+    role: str = ""
 
 
 @dataclass

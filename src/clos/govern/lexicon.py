@@ -81,3 +81,22 @@ ENGLISH_STOP = _words("""
 the of and to in is are for on with that this be by as at from it an or was were which
 have has not but their its they we you will would can should may been these those there
 """)
+
+# More words after which a name designates a place, a building, a body or a scheme (issue 15).
+PUBLIC_PLACE = PUBLIC_PLACE | _words("""
+maternelle elementaire primaire scolaire creche halte-garderie ludotheque conservatoire musee
+complexe halle palais tour zac ilot lotissement rond-point campus faculte universite ehpad
+cinema galerie chapelle eglise chateau mas domaine ligne tram operation programme
+amicale federation union dispositif trophee plan
+""")
+
+# Acronyms, file formats and technical terms of open-data and IT writing: never a person's name
+# (Etalab guides, CNIL guide). A name candidate holding one of them is dropped.
+TECH_TERMS = _words("""
+json geojson xml csv tsv xls xlsx ods odt docx pdf html http https url uri api apis rest soap
+sql postgis postgresql mysql sqlite qgis gdal ogr wfs wms wmts sig gis shp shapefile tab mapinfo
+kml kmz gpx osm openstreetmap rdf dcat schema schemas yaml zip gzip utf ascii iso siren siret
+sirene naf ape insee ban cfe cnil rgpd dpo dinum etalab ovh cgu cgv oauth ldap ssh ftp sftp
+git github gitlab python java javascript php wordpress drupal excel libreoffice calc word
+webservice web internet intranet open data opendata licence ouverte odbl cc-by
+""")
