@@ -45,7 +45,9 @@ def build_report(store: Any, collection_id: int, *, collection: str = "",
             "index_with_warning": decisions.get("index_with_warning", 0),
             "excluded": decisions.get("exclude", 0),
             "pages": sum(r["pages"] or 0 for r in rows),
-            "with_pii": sum(1 for r in rows if r["pii"]),
+            # Private data only: names kept in a public role (PERSONNE_PUBLIQUE) do not count.
+            "with_pii": sum(1 for r in rows if set(r["pii"]) - {"PERSONNE_PUBLIQUE"}),
+            "with_public_names": sum(1 for r in rows if "PERSONNE_PUBLIQUE" in r["pii"]),
             "flagged": sum(1 for r in rows if r["flags"]),
         },
         "decisions": {d: decisions.get(d, 0) for d in DECISION_LABELS_FR},
@@ -55,6 +57,9 @@ def build_report(store: Any, collection_id: int, *, collection: str = "",
         "flagged": flagged,
         "pii": dict(sorted(pii.items(), key=lambda kv: -kv[1]["count"])),
         "duplicates": duplicates,
+        # Names seen acting in a public role, learnt from the documents (issue 15).
+        "public_names": [{"name": n["name"], "documents": n["documents"]}
+                         for n in store.public_names(collection_id)],
         "documents": [
             {"path": r["path"], "title": r["title"], "format": r["format"], "pages": r["pages"],
              "decision": r["decision"], "flags": [f["kind"] for f in r["flags"]],
@@ -81,7 +86,8 @@ def render_rich(report: dict[str, Any]) -> Any:
                          ("Indexés", t["indexed"]),
                          ("Indexés avec avertissement", t["index_with_warning"]),
                          ("Exclus", t["excluded"]),
-                         ("Avec données personnelles", t["with_pii"])):
+                         ("Avec données personnelles", t["with_pii"]),
+                         ("Avec des noms dans un rôle public", t.get("with_public_names", 0))):
         summary.add_row(label, str(value))
     parts: list[Any] = [summary]
     parts.append(_table("Documents par format", "Format", report["by_format"]))
@@ -94,6 +100,13 @@ def render_rich(report: dict[str, Any]) -> Any:
     for type_, e in report["pii"].items():
         pii.add_row(PII_LABELS.get(type_, type_), str(e["count"]), str(e["kept"]), str(e["documents"]))
     parts.append(pii)
+    if report.get("public_names"):
+        names = Table(title=f"Noms dans un rôle public ({report['policy'].get('public_roles', 'garder')})")
+        for col in ("Nom", "Documents"):
+            names.add_column(col)
+        for n in report["public_names"]:
+            names.add_row(n["name"], str(n["documents"]))
+        parts.append(names)
     if report["flagged"]:
         detail = Table(title="Documents signalés")
         for col in ("Fichier", "Motif", "Raison", "Décision"):

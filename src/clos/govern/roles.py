@@ -123,6 +123,8 @@ def _list_end(text: str, pos: int) -> int:
 
 def _is_name_item(item: str) -> bool:
     """« Fabien ABERT », « Cédric DE SAINT JOUAN », « M. Christophe COUR »: one listed name."""
+    if re.fullmatch(r"(?:(?:M\.|Mme)\s+)?\[[A-Z_]+(?:_\d+)?\]", item):
+        return True  # a name already replaced by its placeholder (policy « pseudonymiser »)
     if re.search(r"\d", item) or len(item) > 60:
         return False
     item = re.sub(r"^(?:[-–•]\s*)?(?:M\.|MM\.|Mme|Mmes|Mlle|Monsieur|Madame)\s+", "", item)
