@@ -178,7 +178,8 @@ def _outcome(item: dict[str, Any], review: Any, text: str) -> dict[str, Any]:
         # Nothing glued: no detection reaches the words of the old span outside the name.
         outside = [(start, min(end, gold[0])), (max(start, gold[1]), end)]
         out["exact"] = bool(hits) and not any(
-            overlap(f, x, y) for f in people for x, y in outside if x < y)
+            overlap(f, x, y) for f in people for x, y in outside if x < y) \
+            and min(f.start for f in hits) <= gold[0] and max(f.end for f in hits) >= gold[1]
     return out
 
 

@@ -29,7 +29,7 @@ PARTICLES = _words("de du des d' van von der den ben bin el al di da dos del del
 
 # Capitalised words of administrative prose that are not person names.
 COMMON = ROLES - {"le", "la", "les", "l'"} | _words("""
-monsieur madame mademoiselle messieurs mesdames
+monsieur madame mademoiselle messieurs mesdames mme mmes mlle mr
 conseil municipal municipale communautaire departemental departementale regional regionale
 ville commune communes mairie metropole agglomeration communaute departement region etat
 republique francaise france prefecture tribunal administratif cour conseil d'etat caisse

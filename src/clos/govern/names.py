@@ -89,11 +89,13 @@ def _key_tokens(value: str) -> list[str]:
     return [t for t in re.split(r"[\s\-'’.,]+", strip_accents(value).lower()) if t]
 
 
+@functools.lru_cache(maxsize=16384)  # asked again for every finding by several steps
 def name_key(value: str) -> str:
     """Order-, case- and accent-free key: "Jean-Pierre MOURE" == "MOURE Jean-Pierre"."""
     return " ".join(sorted(_key_tokens(value)))
 
 
+@functools.lru_cache(maxsize=16384)
 def surname_key(value: str) -> str:
     """The family-name part of a full name (upper-case words, else the last word)."""
     tokens = [Tok(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(_CIVILITY_RE.sub(" ", value))]
@@ -117,7 +119,8 @@ def _same_line(text: str, a: Tok, b: Tok) -> bool:
     return _adjacent(text, a, b) and "\n" not in text[a.end:b.start]
 
 
-def _take_name(text: str, toks: list[Tok], i: int, limit: int = 5, *, upper_ok: bool = False) -> int:
+def _take_name(text: str, toks: list[Tok], i: int, limit: int = 5, *, upper_ok: bool = False,
+               civility: bool = False) -> int:
     """Index after the longest name starting at toks[i] (particles only inside, before a name).
 
     ``upper_ok``: after a first name, an upper-case word is a surname even if it is also a common
@@ -129,8 +132,13 @@ def _take_name(text: str, toks: list[Tok], i: int, limit: int = 5, *, upper_ok: 
         t = toks[j]
         if j > i and not _same_line(text, toks[j - 1], t):
             break
-        if seen_upper and t.is_cap and not t.is_particle and (given_first or not t.is_first_name):
-            break  # "Patrick RIVAS Suppléants", "Sabria BOUALLAGA Leo Malet": the surname is over
+        if seen_upper and t.is_cap and not t.is_particle:
+            if civility and not given_first:
+                if t.is_name and j == last_name and (t.is_first_name or not _french_word(t.text)):
+                    last_name = j + 1  # "Mme AYACHE Sophia": civility, SURNAME, first name
+                break
+            if given_first or not t.is_first_name:
+                break  # "Patrick RIVAS Suppléants", "Sabria BOUALLAGA Leo Malet": the surname is over
         upper_name = upper_ok and t.is_upper and _surname_like(t)
         seen_upper = seen_upper or t.is_upper and not t.is_particle
         if t.is_name or upper_name or t.is_initial and j == i:
@@ -164,7 +172,8 @@ def _rule_names(text: str) -> list[Finding]:
         k = next((starts[p] for p in range(m.end(), min(len(text), m.end() + 3)) if p in starts), None)
         if k is None or toks[k].norm in ROLES and not (toks[k].is_particle and toks[k].text[0].isupper()):
             continue
-        end = _take_name(text, toks, k, upper_ok=toks[k].is_first_name)  # "M. Christophe COUR"
+        end = _take_name(text, toks, k, upper_ok=toks[k].is_first_name,  # "M. Christophe COUR"
+                         civility=True)
         if end > k and any(t.is_name or t.is_upper for t in toks[k:end]):
             found.append(_finding(text, toks[k], toks[end - 1], 0.95))
     k = 0
@@ -236,6 +245,12 @@ def _surname_like(t: Tok) -> bool:
     """An upper-case word that can be a family name ("COUR", "PETIT"), though not "LE" or "DE"."""
     return len(t.text) >= 3 and t.norm not in FRENCH_STOP and t.norm not in ROLES \
         and t.norm not in PARTICLES
+
+
+def _french_word(word: str) -> bool:
+    from clos.govern.lexicon import french_word
+
+    return french_word(word)
 
 
 def _finding(text: str, first: Tok, last: Tok, confidence: float) -> Finding:

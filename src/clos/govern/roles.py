@@ -14,6 +14,7 @@ number is an individual file: nobody in it is treated as acting in a public role
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -85,6 +86,13 @@ def attendance_blocks(text: str) -> list[Attendance]:
     follow); the block stops at the first item that is not a name. Works on text whose lines a
     reader joined as on text laid out line by line. Names are filled in by ``classify``.
     """
+    return [Attendance(start, end) for start, end in _block_spans(text)]
+
+
+@functools.lru_cache(maxsize=512)  # the same section is asked for by several steps
+def _block_spans(text: str) -> tuple[tuple[int, int], ...]:
+    if not _ATTENDANCE_HEAD.search(text):
+        return ()
     blocks: list[Attendance] = []
     for m in _ATTENDANCE_HEAD.finditer(text):
         if blocks and m.start() < blocks[-1].end:
@@ -94,9 +102,10 @@ def attendance_blocks(text: str) -> list[Attendance]:
             blocks.append(Attendance(m.start(), end))
         elif blocks and not text[blocks[-1].end:m.start()].strip(" ,.;\n\t"):
             blocks[-1].end = m.end()  # « Absents : » with nobody after it
-    return blocks
+    return tuple((b.start, b.end) for b in blocks)
 
 
+_GAP = re.compile(r"[\s,;.]*")
 _ITEM = re.compile(r"[^,;\n]*?(?=,|;|\.(?:\s|$)|\n|$)")
 
 
@@ -104,7 +113,7 @@ def _list_end(text: str, pos: int) -> int:
     """End of the comma-separated list of names starting at ``pos`` (``pos`` if none)."""
     end = pos
     while pos < len(text):
-        gap = re.match(r"[\s,;.]*", text[pos:]).end()
+        gap = _GAP.match(text, pos).end() - pos
         header = _ATTENDANCE_HEAD.match(text, pos + gap)
         if header:
             pos = header.end()
@@ -202,9 +211,9 @@ def classify(texts: Sequence[str], findings: Sequence[list[Finding]], *,
             public_keys.add(_names.name_key(f.text))
             if " " in _names.name_key(f.text):
                 named.add(f.text)
-    public_surnames = {_names.surname_key(k) for k in public_keys if " " in k}
+    public_surnames = {_surname(k) for k in public_keys if " " in k}
     public_sets = [set(k.split()) for k in public_keys if " " in k]
-    private_surnames = {_names.surname_key(f.text) for group in findings for f in group
+    private_surnames = {_surname(f.text) for group in findings for f in group
                         if f.type == "PERSONNE" and " " in _names.name_key(f.text)
                         and _names.name_key(f.text) not in public_keys}
     out = []
@@ -222,6 +231,11 @@ def classify(texts: Sequence[str], findings: Sequence[list[Finding]], *,
             marked.append(f)
         out.append(marked)
     return out, [b for blocks in blocks_per_text for b in blocks], named
+
+
+@functools.lru_cache(maxsize=4096)
+def _surname(value: str) -> str:
+    return _names.surname_key(value)
 
 
 def move_attendance(doc) -> int:
