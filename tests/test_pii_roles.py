@@ -147,7 +147,7 @@ def test_collection_list_learnt_and_reported(store, settings):
     names = {n["name"] for n in report["public_names"]}
     assert {"Sabine VERNOUX", "Léon ABRIAL", "Armand VERLAC"} <= names
     assert report["totals"]["with_pii"] == 1  # KERBOUL; the second document names only an élu
-    assert report["totals"]["with_public_names"] == 2
+    assert report["documents_with_public_names"] == 2
     page = render_html(report)
     assert "Noms dans un rôle public" in page and "Sabine VERNOUX" in page
 

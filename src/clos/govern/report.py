@@ -47,7 +47,6 @@ def build_report(store: Any, collection_id: int, *, collection: str = "",
             "pages": sum(r["pages"] or 0 for r in rows),
             # Private data only: names kept in a public role (PERSONNE_PUBLIQUE) do not count.
             "with_pii": sum(1 for r in rows if set(r["pii"]) - {"PERSONNE_PUBLIQUE"}),
-            "with_public_names": sum(1 for r in rows if "PERSONNE_PUBLIQUE" in r["pii"]),
             "flagged": sum(1 for r in rows if r["flags"]),
         },
         "decisions": {d: decisions.get(d, 0) for d in DECISION_LABELS_FR},
@@ -60,6 +59,7 @@ def build_report(store: Any, collection_id: int, *, collection: str = "",
         # Names seen acting in a public role, learnt from the documents (issue 15).
         "public_names": [{"name": n["name"], "documents": n["documents"]}
                          for n in store.public_names(collection_id)],
+        "documents_with_public_names": sum(1 for r in rows if "PERSONNE_PUBLIQUE" in r["pii"]),
         "documents": [
             {"path": r["path"], "title": r["title"], "format": r["format"], "pages": r["pages"],
              "decision": r["decision"], "flags": [f["kind"] for f in r["flags"]],
@@ -87,7 +87,7 @@ def render_rich(report: dict[str, Any]) -> Any:
                          ("Indexés avec avertissement", t["index_with_warning"]),
                          ("Exclus", t["excluded"]),
                          ("Avec données personnelles", t["with_pii"]),
-                         ("Avec des noms dans un rôle public", t.get("with_public_names", 0))):
+                         ("Avec des noms dans un rôle public", report.get("documents_with_public_names", 0))):
         summary.add_row(label, str(value))
     parts: list[Any] = [summary]
     parts.append(_table("Documents par format", "Format", report["by_format"]))
