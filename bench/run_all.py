@@ -11,7 +11,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_foundation.py", "bench_eval.py", "bench_tried.py", "bench_govern.py",
-           "bench_impact.py"]
+           "bench_impact.py", "bench_domain.py"]
 
 
 def main() -> None:

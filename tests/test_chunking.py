@@ -56,14 +56,31 @@ def test_long_paragraph_cut_between_sentences_into_balanced_chunks():
     assert _words(" ".join(c.text for c in chunks)) == _words(text)  # nothing lost, nothing repeated
 
 
-def test_chunks_never_cross_pages():
+def test_chunks_cross_a_page_break_only_where_one_side_is_tiny():
+    # Issue 12: a section's few lines at the top of the next page join its start, and the
+    # chunk records both pages and where page 2 starts; full pages stay apart.
     sections = [Section(SENTENCE * 4, page=1), Section(SENTENCE * 2, page=1),
                 Section("Fin de la page deux.", page=2), Section(SENTENCE * 14, page=3)]
     chunks = chunk_document(_doc(*sections, fmt="pdf"))
-    assert [c.page for c in chunks][:2] == [1, 2]
-    assert chunks[1].text == "Fin de la page deux."  # small, but alone on its page
-    assert all(c.page == 3 for c in chunks[2:])
+    first = chunks[0]
+    assert (first.page, first.page_end) == (1, 2) and first.text.endswith("Fin de la page deux.")
+    assert first.page_starts == ((first.text.index("Fin de la page"), 2),)
+    assert first.page_for("Fin de la page deux.") == 2 and first.page_for(SENTENCE[:40]) == 1
+    assert all(c.page == 3 and c.page_end is None for c in chunks[1:])
     assert all(c.tokens <= 400 for c in chunks)
+
+
+def test_heading_at_the_foot_of_a_page_joins_its_text_on_the_next():
+    sections = [Section(SENTENCE * 8, page=1, heading_path=("Budget",)),
+                Section("A) Repas", page=1, heading_path=("Budget", "A) Repas"), kind="heading"),
+                Section("Le repas est remboursé 15,25 € au plus.", page=2,
+                        heading_path=("Budget", "A) Repas")),
+                Section(SENTENCE * 8, page=2, heading_path=("Budget", "A) Repas"))]
+    chunks = chunk_document(_doc(*sections, fmt="pdf"))
+    meal = next(c for c in chunks if "15,25" in c.text)
+    assert meal.text.startswith("A) Repas\n\nLe repas") and (meal.page, meal.page_end) == (1, 2)
+    assert meal.page_for("Le repas est remboursé 15,25 €") == 2 and meal.page_for("A) Repas") == 1
+    assert chunks[0].page == 1 and chunks[0].page_end is None
 
 
 def test_sections_under_different_headings_stay_apart():

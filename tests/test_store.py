@@ -100,3 +100,36 @@ def test_chunk_count_is_kept_until_this_or_another_connection_writes(tmp_path):
     other.close()
     assert store.chunk_count() == 3
     store.close()
+
+
+def test_a_driver_error_leaves_every_role_as_a_french_store_error(tmp_path):
+    from clos.govern import allow_list
+    from clos.impact import ledger
+
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    cid = store.collection_id("c")
+    store.conn.execute("DROP TABLE governance_allowlist")
+    store.conn.execute("DROP TABLE impacts")
+    with pytest.raises(StoreError, match="Erreur de la base de données") as err:
+        allow_list(store, cid)
+    assert "governance_allowlist" in str(err.value.__cause__)
+    with pytest.raises(StoreError, match="Erreur de la base de données"):
+        ledger.summary(store)
+
+
+def test_no_sql_outside_the_store():
+    """ALL SQL lives in clos/store: no module elsewhere reaches for a connection."""
+    from pathlib import Path
+
+    import clos
+
+    root = Path(clos.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("store/") or rel == "retrieve/embedders.py":  # its own cache file
+            continue
+        text = path.read_text(encoding="utf-8")
+        if ".conn." in text or "store.conn" in text or "import sqlite3" in text:
+            offenders.append(rel)
+    assert offenders == []

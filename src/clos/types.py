@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -70,6 +71,12 @@ class Chunk:
     document_id: int | None = None
     # Last page the chunk's text reaches when it runs across a page break (None: one page).
     page_end: int | None = None
+    # Where each later page starts in ``text``: ((offset, page), …); empty when on one page.
+    page_starts: tuple[tuple[int, int], ...] = ()
+
+    def page_for(self, passage: str) -> int | None:
+        """The page where ``passage`` (a quote of this chunk) starts; ``page`` if not found."""
+        return page_of_passage(self.text, self.page, self.page_starts, passage)
 
 
 @dataclass
@@ -112,6 +119,36 @@ class Hit:
     page_end: int | None = None  # last page of a chunk that runs across a page break
     lexical_score: float | None = None  # normalised BM25 (+ coverage) before fusion
     dense_score: float | None = None  # rescaled cosine used by the fusion
+    # Where each later page starts in ``text`` (offsets into the chunk's full stored text).
+    page_starts: tuple[tuple[int, int], ...] = ()
+
+    def page_for(self, passage: str) -> int | None:
+        """The page where ``passage`` starts in this hit's chunk, for citing a quote exactly.
+
+        ``page_starts`` offsets index the chunk's full stored text: ask the uncut hit, not an
+        excerpt cut from it. Returns ``page`` when the passage is not found.
+        """
+        return page_of_passage(self.text, self.page, self.page_starts, passage)
+
+
+def page_of_passage(text: str, page: int | None, page_starts: Any, passage: str) -> int | None:
+    """Page of ``passage`` inside a chunk ``text`` that starts on ``page`` and whose later
+    pages start at ``page_starts`` ((offset, page) pairs). Whitespace differences are ignored."""
+    if not page_starts or not passage:
+        return page
+    words = passage.split()
+    if not words:
+        return page
+    pattern = r"\s+".join(re.escape(w) for w in words[:12])
+    found = re.search(pattern, text)
+    if not found:
+        return page
+    at = found.start()
+    current = page
+    for offset, number in page_starts:
+        if at >= offset:
+            current = number
+    return current
 
 
 @dataclass
@@ -200,3 +237,84 @@ class Answer:
             if data[optional] is None:
                 data.pop(optional)
         return data
+
+
+# --------------------------------------------------------------------------- governance
+# Passed between govern and the store (the store remembers reviews; govern decides).
+
+
+@dataclass
+class Known:
+    """A document already reviewed in the collection, as the store remembers it: its MinHash
+    signature (``minhash``, 128 × uint32 little-endian, see govern/duplicates.py), the hash of
+    its words, its version key, date (ISO) and mtime (seconds since the epoch), and the decision."""
+
+    path: str
+    document_id: int | None
+    minhash: bytes
+    text_hash: str
+    doc_key: str
+    doc_date: str | None
+    mtime: float
+    decision: str
+
+
+@dataclass
+class Match:
+    """Another document of the collection that this one copies (``doublon``) or versions."""
+
+    other: Known
+    kind: str          # doublon | version
+    similarity: float  # estimated Jaccard similarity in [0, 1]
+    other_is_newer: bool
+
+
+@dataclass
+class Review:
+    """What governance decided for one document."""
+
+    decision: str                 # index | index_with_warning | exclude
+    flags: list[Flag]
+    findings: list[Finding]       # personal data to treat, offsets in the ORIGINAL Document.text
+    document: Document            # governed copy: the only one the index may see
+    pii_policy: str
+    allowed: list[Finding] = field(default_factory=list)       # allow-listed, kept as they are
+    section_findings: list[list[Finding]] = field(default_factory=list)  # offsets per section
+    title_findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)          # French, for answers and reports
+    supersedes: list[Match] = field(default_factory=list)      # older copies this one replaces
+    related: dict[str, str] = field(default_factory=dict)      # flag reason → related path
+    chars: int = 0
+    doc_date: str | None = None
+    signature: bytes = b""
+    text_hash: str = ""
+    doc_key: str = ""
+    title_in_text: bool = False
+    # Issue 15: people acting in a public role, kept as they are (public_roles = "garder") in a
+    # document of a public nature; offsets in Document.text. Names met in attendance lists or
+    # role contexts feed the collection's list of public names.
+    public: list[Finding] = field(default_factory=list)
+    public_document: bool = False
+    public_names: list[str] = field(default_factory=list)
+
+    def _title_extra(self) -> list[Finding]:
+        # A title taken from the first line would count its personal data twice.
+        return [] if self.title_in_text else self.title_findings
+
+    def pii_counts(self) -> dict[str, int]:
+        """Counts per type; people in a public role count as ``PERSONNE_PUBLIQUE``, apart from
+        private persons, so the report says which documents hold private data."""
+        return _count_types([*self.findings, *self._title_extra(), *self.allowed, *self.public])
+
+    def kept_counts(self) -> dict[str, int]:
+        kept = self.allowed + self.public + (self.findings + self._title_extra()
+                                             if self.pii_policy == "keep" else [])
+        return _count_types(kept)
+
+
+def _count_types(findings: list[Finding]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in findings:
+        type_ = "PERSONNE_PUBLIQUE" if f.role == "public" else f.type
+        counts[type_] = counts.get(type_, 0) + 1
+    return counts

@@ -11,7 +11,7 @@ app = typer.Typer(
     help="Clos : assistant documentaire hors ligne et sourcé pour les collectivités.",
 )
 
-COMMAND_MODULES = ("ingest", "ask", "system", "govern", "impact", "evaluate")
+COMMAND_MODULES = ("ingest", "ask", "system", "govern", "impact", "evaluate", "store")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"clos.cli.{_name}").register(app)

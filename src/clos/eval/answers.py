@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clos.eval.datasets import EvalSet
+from clos.eval.domain import trace_or_replay
+from clos.eval.funnel import STAGES, funnel
 from clos.eval.metrics import contains, percentile, token_f1
 from clos.eval.runner import index_set, temporary_clos
 from clos.settings import Settings
@@ -40,6 +42,8 @@ class AnswerRecord:
     # Kept to recalibrate min_grounding: the cosine measured with and without the source.
     grounding: float | None = None
     unanswerable_grounding: float | None = None
+    # Where the gold passage went (clos.eval.funnel.STAGES; « read » not measured here).
+    stages: dict[str, bool | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,10 +54,11 @@ class AnswersResult:
     seed: int
     metrics: dict[str, float]
     records: list[AnswerRecord] = field(default_factory=list)
+    funnel: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self, *, per_question: bool = True) -> dict[str, Any]:
         data = {"dataset": self.dataset, "model": self.model, "sample": self.sample,
-                "seed": self.seed, "metrics": self.metrics}
+                "seed": self.seed, "metrics": self.metrics, "funnel": self.funnel}
         if per_question:
             data["records"] = [r.__dict__ for r in self.records]
         return data
@@ -84,7 +89,8 @@ def run_answers(
             if not answer.refused:
                 model_name = answer.model
             text = strip_markers(answer.answer)
-            cited = _cited_texts(clos, q.question, {c.chunk_id for c in answer.citations})
+            hits, excerpts = trace_or_replay(clos, answer, q.question, FULL)
+            cited = [h.text for h in hits if h.chunk_id in {c.chunk_id for c in answer.citations}]
             record = AnswerRecord(
                 id=q.id, question=q.question, gold=q.answers, answer=answer.answer,
                 refused=answer.refused,
@@ -98,6 +104,8 @@ def run_answers(
                 ttft_s=answer.timings.ttft_s, total_s=answer.timings.total_s,
                 grounding=answer.grounding,
             )
+            record.stages = squad_stages(f"{evalset.name}/{q.doc_id}", q.answers, hits, excerpts,
+                                         clos.settings.top_k, record)
             if unanswerable:
                 other = clos.ask(q.question, collection=HOLDOUT, model=model, meter=False, log=False)
                 record.refused_unanswerable = other.refused
@@ -107,14 +115,22 @@ def run_answers(
             if progress:
                 progress(i + 1, len(questions))
     return AnswersResult(dataset=evalset.name, model=model_name, sample=len(questions), seed=seed,
-                         metrics=summarize(records), records=records)
+                         metrics=summarize(records), records=records,
+                         funnel=funnel([r.stages for r in records], STAGES[1:]))
 
 
-def _cited_texts(clos, question: str, chunk_ids: set[int]) -> list[str]:
-    """Texts of the cited chunks (retrieval is deterministic, so the hits are the same)."""
-    if not chunk_ids:
-        return []
-    return [h.text for h in clos.retrieve(question, collection=FULL) if h.chunk_id in chunk_ids]
+def squad_stages(gold_path: str, spans: list[str], hits, excerpts, top_k: int,
+                 record: AnswerRecord) -> dict[str, bool | None]:
+    """The funnel of one SQuAD question: its context's chunk holding a gold span among the
+    candidates, in the first ``top_k``, in the prompt; then the answer and a right citation."""
+    gold = [h for h in hits if h.path == gold_path and contains(h.text, spans)]
+    top = {h.chunk_id for h in hits[:top_k]}
+    return {
+        "read": None, "pool": bool(gold), "top": any(h.chunk_id in top for h in gold),
+        "prompt": any(e.get("path") == gold_path and contains(e.get("text") or "", spans)
+                      for e in excerpts),
+        "answer": record.contains_gold, "cited": bool(record.citation_correct),
+    }
 
 
 def summarize(records: list[AnswerRecord]) -> dict[str, float]:

@@ -56,17 +56,24 @@ class DatasetError(ClosError):
     pass
 
 
-def load(path: Path | str, *, body_only: bool = False) -> EvalSet:
-    """Read a question set; ``body_only`` gives documents no title (a question cannot match its
-    document by title)."""
-    path = Path(path)
+def read_json(path: Path) -> Any:
+    """A question file's JSON; DatasetError (French, naming the file) when missing or unreadable."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DatasetError(f"Jeu de questions introuvable : {path}") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"Jeu de questions illisible : {path} ({exc})") from exc
+
+
+def load(path: Path | str, *, body_only: bool = False) -> EvalSet:
+    """Read a question set; ``body_only`` gives documents no title (a question cannot match its
+    document by title)."""
+    path = Path(path)
+    data = read_json(path)
     name = path.stem
+    if isinstance(data, dict) and data.get("format") == "clos-qa-1":
+        raise DatasetError(f"{path} est un jeu de questions sur dossiers : utilisez « --qa {path} ».")
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         evalset = _squad(name, data["data"])
     elif isinstance(data, list) and data and all(_is_triple(row) for row in data):

@@ -65,10 +65,15 @@ _ARTICLES = re.compile(r"\b(?:le|la|les|l|un|une|des|du|de|d|au|aux)\b")
 _PUNCT = set(string.punctuation) | set("«»’‘“”…–—")
 
 
+_EURO = re.compile(r"\s*(?:€|\beuros?\b)\s*")
+
+
 def normalize(text: str) -> str:
     """SQuAD-style normalisation for French: lower case, no accents, punctuation or articles,
-    digit groups joined (« 100 000 » = « 100000 »)."""
-    text = unicodedata.normalize("NFKD", text.lower())
+    digit groups joined (« 100 000 » = « 100000 »), the euro one word whatever its writing
+    (« 15,25€ » = « 15,25 € » = « 15,25 euros »)."""
+    text = _EURO.sub(" € ", unicodedata.normalize("NFKC", text).lower())
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = "".join(" " if c in _PUNCT else c for c in text)
     text = re.sub(r"(?<=\d)\s+(?=\d{3}\b)", "", text)

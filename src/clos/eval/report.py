@@ -55,3 +55,43 @@ def write_json(payload: dict[str, Any], name: str, results_dir: Path | str | Non
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n",
                     encoding="utf-8")
     return path
+
+
+QA_COLUMNS = ("answer_correct", "file_cited", "page_cited", "refusal_answerable",
+              "refusal_unanswerable", "refusal_hard_negative", "wrong_answers", "wrong_verified",
+              "auroc", "ttft_p50_s", "seconds")
+_MARK = {True: "✓", False: "✗", None: "—"}
+
+
+def funnel_table(stages: Sequence[dict[str, Any]]) -> str:
+    """The funnel (``clos.eval.funnel.funnel``) as a table: each stage's share reached, its
+    share on its own, and the questions lost first there."""
+    return markdown_table(
+        ["étape (questions avec réponse)", "atteinte", "tient seule", "perdues ici"],
+        [(f["label"], f["reached"], f["held"], f["lost"]) for f in stages])
+
+
+def qa_report(result: Any, *, per_question: bool = True) -> str:
+    """The terminal/closing-note view of a domain run (``clos.eval.domain.QAResult``): figures,
+    the funnel in total and per question, the AUROC of each confidence signal and the
+    risk–coverage curve of the preferred one."""
+    from clos.eval.funnel import STAGES
+
+    m = result.metrics
+    parts = [metrics_table([(f"{result.dataset} · {result.model} · n={m['questions']}", m)],
+                           QA_COLUMNS)]
+    parts.append(funnel_table(result.funnel))
+    if per_question:
+        rows = [(r.id, *(_MARK[r.stages.get(s)] for s in STAGES),
+                 " ".join(r.answer.split())[:70]) for r in result.records if r.answerable]
+        rows += [(r.id, *("" for _ in STAGES), ("refus ✓ " if r.refused else "réponse ✗ ")
+                  + " ".join(r.answer.split())[:60]) for r in result.records if not r.answerable]
+        parts.append(markdown_table(["id", *STAGES, "réponse"], rows))
+    parts.append(markdown_table(["signal de confiance", "AUROC (avec / sans réponse)"],
+                                [(n + (" ←" if n == result.signal else ""), v)
+                                 for n, v in result.auroc.items()]))
+    if result.curve:
+        parts.append(markdown_table(["couverture", "risque", "seuil"],
+                                    [(p["coverage"], p["risk"], p["threshold"])
+                                     for p in result.curve]))
+    return "\n\n".join(parts)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from clos.eval.datasets import EvalDocument, EvalSet
 from clos.settings import Settings
+from clos.store import is_postgres
 from clos.types import Document, Section
 
 
@@ -25,6 +26,12 @@ def temporary_clos(settings: Settings, data_dir: Path | None = None) -> Iterator
 
     with contextlib.ExitStack() as stack:
         folder = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clos-eval-")))
+        if is_postgres(settings.store) and data_dir is None:  # a fresh schema, dropped after
+            from clos.store.postgres import scratch_schema
+
+            settings = settings.replace(store=stack.enter_context(scratch_schema(settings.store)))
+        elif data_dir is None:  # another SQLite file named by the settings is not temporary
+            settings = settings.replace(store="")
         # Every run indexes the same contexts again: their vectors come from the on-disk cache.
         clos = stack.enter_context(Clos(settings.replace(data_dir=folder, embedding_cache=True)))
         yield clos

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from clos.govern.lexicon import strip_accents
+from clos.types import Known, Match  # noqa: F401  (defined there, used here and by govern)
 
 SIG_VERSION = 1
 NUM_PERM = 128
@@ -77,28 +77,6 @@ def version_key(path: str, title: str = "") -> str:
         stem = _VERSION_WORDS.sub(" ", stem)
     key = " ".join(re.findall(r"[a-z0-9]+", stem))
     return key if len(key) >= 3 else ""
-
-
-@dataclass
-class Known:
-    """A document already reviewed in the collection, as the store remembers it."""
-
-    path: str
-    document_id: int | None
-    minhash: bytes
-    text_hash: str
-    doc_key: str
-    doc_date: str | None
-    mtime: float
-    decision: str
-
-
-@dataclass
-class Match:
-    other: Known
-    kind: str          # doublon | version
-    similarity: float
-    other_is_newer: bool
 
 
 def _age(doc_date: str | None, mtime: float) -> tuple[str, float]:

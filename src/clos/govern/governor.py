@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -26,66 +25,19 @@ from clos.govern.flags import document_date, flag_document
 from clos.govern.pii import AllowList, detect_many
 from clos.govern.policy import CollectionPolicy, get_policy
 from clos.govern.pseudonymise import MemoryMap, Pseudonymiser, StoreMap
-from clos.types import Document, Finding, Flag
+from clos.store.protocol import GovernanceStore
+from clos.types import Document, Finding, Flag, Review  # noqa: F401  (Review: re-exported)
 
 # Metadata fields that name a person whatever their content (DOCX/ODT/PDF properties).
 PERSON_KEYS = {"author", "creator", "last_modified_by", "lastmodifiedby", "modified_by",
                "initial_creator", "owner", "sender", "from", "to", "cc", "reviewers", "authors"}
 
 
-@dataclass
-class Review:
-    """What governance decided for one document."""
-
-    decision: str                 # index | index_with_warning | exclude
-    flags: list[Flag]
-    findings: list[Finding]       # personal data to treat, offsets in the ORIGINAL Document.text
-    document: Document            # governed copy: the only one the index may see
-    pii_policy: str
-    allowed: list[Finding] = field(default_factory=list)       # allow-listed, kept as they are
-    section_findings: list[list[Finding]] = field(default_factory=list)  # offsets per section
-    title_findings: list[Finding] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)          # French, for answers and reports
-    supersedes: list[dup.Match] = field(default_factory=list)  # older copies this one replaces
-    related: dict[str, str] = field(default_factory=dict)      # flag reason → related path
-    chars: int = 0
-    doc_date: str | None = None
-    signature: bytes = b""
-    text_hash: str = ""
-    doc_key: str = ""
-    title_in_text: bool = False
-    # Issue 15: people acting in a public role, kept as they are (public_roles = "garder") in a
-    # document of a public nature; offsets in Document.text. Names met in attendance lists or
-    # role contexts feed the collection's list of public names.
-    public: list[Finding] = field(default_factory=list)
-    public_document: bool = False
-    public_names: list[str] = field(default_factory=list)
-
-    def _title_extra(self) -> list[Finding]:
-        # A title taken from the first line would count its personal data twice.
-        return [] if self.title_in_text else self.title_findings
-
-    def pii_counts(self) -> dict[str, int]:
-        """Counts per type; people in a public role count as ``PERSONNE_PUBLIQUE``, apart from
-        private persons, so the report says which documents hold private data."""
-        return _count([*self.findings, *self._title_extra(), *self.allowed, *self.public])
-
-    def kept_counts(self) -> dict[str, int]:
-        kept = self.allowed + self.public + (self.findings + self._title_extra()
-                                             if self.pii_policy == "keep" else [])
-        return _count(kept)
-
-    def private_findings(self) -> list[Finding]:
-        """Personal data of private persons (and identifiers): what makes a document « with
-        personal data » in the report."""
-        return [f for f in [*self.findings, *self._title_extra(), *self.allowed] if f.role != "public"]
-
-
 class Governor:
     """Governance of one collection. Without a store (``store=None``) it works in memory: the
     dry run (``scan``) uses that, with the settings' default policy."""
 
-    def __init__(self, store: Any, settings: Any, collection_id: int | None, *,
+    def __init__(self, store: GovernanceStore | None, settings: Any, collection_id: int | None, *,
                  today: date | None = None, policy: CollectionPolicy | None = None) -> None:
         if store is not None and collection_id is None:
             raise GovernanceError("Une collection est nécessaire pour appliquer la gouvernance.")
@@ -268,14 +220,6 @@ class Governor:
                             if k.path not in {m.other.path for m in review.supersedes}]
         self._memory.append(dup.Known(doc.path, None, review.signature, review.text_hash,
                                       review.doc_key, review.doc_date, doc.mtime, review.decision))
-
-
-def _count(findings: list[Finding]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for f in findings:
-        type_ = "PERSONNE_PUBLIQUE" if f.role == "public" else f.type
-        counts[type_] = counts.get(type_, 0) + 1
-    return counts
 
 
 def _names_key(name: str) -> str:

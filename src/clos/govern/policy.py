@@ -11,6 +11,7 @@ from clos.errors import GovernanceError
 from clos.govern.flags import KINDS
 from clos.govern.pii import normalise
 from clos.govern.pseudonymise import POLICIES
+from clos.store.protocol import GovernanceStore
 
 DECISIONS = ("index", "index_with_warning", "exclude")
 DECISION_LABELS_FR = {
@@ -74,13 +75,12 @@ def _check(pii_policy: str | None, flag_actions: Mapping[str, str] | None,
         raise GovernanceError("Le seuil d'ancienneté doit être un nombre d'années positif (0 : aucun).")
 
 
-def get_policy(store: Any, collection_id: int, settings: Any = None) -> CollectionPolicy:
+def get_policy(store: GovernanceStore, collection_id: int,
+               settings: Any = None) -> CollectionPolicy:
     """The collection's policy; defaults (PII policy from ``settings.pii_policy``) when unset."""
     default_pii = getattr(settings, "pii_policy", None) or "pseudonymise"
     _check(default_pii, None, None)
-    row = store.conn.execute(
-        "SELECT pii_policy, flag_actions, max_age_years FROM governance_policies"
-        " WHERE collection_id = ?", (collection_id,)).fetchone()
+    row = store.policy_row(collection_id)
     policy = CollectionPolicy(pii_policy=default_pii, allow=allow_list(store, collection_id))
     if row:
         policy.pii_policy = row["pii_policy"]
@@ -91,7 +91,8 @@ def get_policy(store: Any, collection_id: int, settings: Any = None) -> Collecti
 
 
 def set_policy(
-    store: Any, collection_id: int, settings: Any = None, *, pii_policy: str | None = None,
+    store: GovernanceStore, collection_id: int, settings: Any = None, *,
+    pii_policy: str | None = None,
     flag_actions: Mapping[str, str] | None = None, max_age_years: int | None = None,
     public_roles: str | None = None,
 ) -> CollectionPolicy:
@@ -104,45 +105,26 @@ def set_policy(
     current = get_policy(store, collection_id, settings)
     overrides = {k: v for k, v in current.flag_actions.items() if DEFAULT_FLAG_ACTIONS.get(k) != v}
     overrides.update(flag_actions or {})
-    with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO governance_policies (collection_id, pii_policy, flag_actions, max_age_years)"
-            " VALUES (?,?,?,?) ON CONFLICT (collection_id) DO UPDATE SET"
-            " pii_policy = excluded.pii_policy, flag_actions = excluded.flag_actions,"
-            " max_age_years = excluded.max_age_years,"
-            " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-            (collection_id, pii_policy or current.pii_policy, json.dumps(overrides),
-             current.max_age_years if max_age_years is None else int(max_age_years)),
-        )
+    store.save_policy(collection_id, pii_policy or current.pii_policy, json.dumps(overrides),
+                      current.max_age_years if max_age_years is None else int(max_age_years))
     if public_roles is not None:
         store.set_public_roles(collection_id, public_roles, pii_policy or current.pii_policy)
     return get_policy(store, collection_id, settings)
 
 
-def allow_list(store: Any, collection_id: int) -> list[str]:
-    rows = store.conn.execute(
-        "SELECT value FROM governance_allowlist WHERE collection_id = ? ORDER BY value",
-        (collection_id,))
-    return [r[0] for r in rows]
+def allow_list(store: GovernanceStore, collection_id: int) -> list[str]:
+    return store.allow_list(collection_id)
 
 
-def allow(store: Any, collection_id: int, values: Iterable[str], *, note: str = "") -> list[str]:
+def allow(store: GovernanceStore, collection_id: int, values: Iterable[str], *, note: str = "") -> list[str]:
     """Keep these names (or other values) as they are in this collection's documents."""
-    with store.transaction() as conn:
-        for value in values:
-            value = " ".join(value.split())
-            if value:
-                conn.execute(
-                    "INSERT OR REPLACE INTO governance_allowlist (collection_id, key, value, note)"
-                    " VALUES (?,?,?,?)", (collection_id, _allow_key(value), value, note))
+    cleaned = [v for v in (" ".join(value.split()) for value in values) if v]
+    store.allow_values(collection_id, [(_allow_key(v), v, note) for v in cleaned])
     return allow_list(store, collection_id)
 
 
-def disallow(store: Any, collection_id: int, values: Iterable[str]) -> list[str]:
-    with store.transaction() as conn:
-        for value in values:
-            conn.execute("DELETE FROM governance_allowlist WHERE collection_id = ? AND key = ?",
-                         (collection_id, _allow_key(value)))
+def disallow(store: GovernanceStore, collection_id: int, values: Iterable[str]) -> list[str]:
+    store.disallow_keys(collection_id, [_allow_key(value) for value in values])
     return allow_list(store, collection_id)
 
 

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Protocol, Sequence
 from clos.errors import GovernanceError
 from clos.govern import names as _names
 from clos.govern.pii import normalise
+from clos.store.protocol import GovernanceStore
 from clos.types import Finding
 
 POLICIES = ("keep", "pseudonymise", "redact", "exclude")
@@ -42,9 +43,9 @@ class MemoryMap:
 
 
 class StoreMap:
-    """The collection's mapping in the database; numbers are assigned atomically by SQLite."""
+    """The collection's mapping in the database; numbers are assigned atomically by the store."""
 
-    def __init__(self, store: Any, collection_id: int) -> None:
+    def __init__(self, store: GovernanceStore, collection_id: int) -> None:
         self.store = store
         self.collection_id = collection_id
         self._cache: dict[tuple[str, str], int] = {}
@@ -53,27 +54,13 @@ class StoreMap:
         cached = self._cache.get((type_, key))
         if cached is not None:
             return cached
-        with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO governance_pseudonyms (collection_id, type, key, n, original)"
-                " SELECT ?, ?, ?, COALESCE(MAX(n), 0) + 1, ? FROM governance_pseudonyms"
-                " WHERE collection_id = ? AND type = ?",
-                (self.collection_id, type_, key, original, self.collection_id, type_),
-            )
-            row = conn.execute(
-                "SELECT n FROM governance_pseudonyms WHERE collection_id = ? AND type = ? AND key = ?",
-                (self.collection_id, type_, key),
-            ).fetchone()
-        self._cache[(type_, key)] = int(row[0])
-        return int(row[0])
+        n = self.store.pseudonym_number(self.collection_id, type_, key, original)
+        self._cache[(type_, key)] = n
+        return n
 
     def people_with_surname(self, surname: str) -> list[str]:
-        rows = self.store.conn.execute(
-            "SELECT key, original FROM governance_pseudonyms WHERE collection_id = ?"
-            " AND type = 'PERSONNE' AND instr(key, ' ') > 0 AND (' ' || key || ' ') LIKE ?",
-            (self.collection_id, f"% {surname} %"),
-        ).fetchall()
-        return [r["key"] for r in rows if _names.surname_key(r["original"]) == surname]
+        rows = self.store.pseudonyms_with_word(self.collection_id, "PERSONNE", surname)
+        return [key for key, original in rows if _names.surname_key(original) == surname]
 
 
 class Pseudonymiser:
@@ -138,14 +125,12 @@ class Pseudonymiser:
         return resolved
 
 
-def reveal(store: Any, collection_id: int, *, type_: str | None = None) -> list[dict[str, Any]]:
+def reveal(store: GovernanceStore, collection_id: int, *,
+           type_: str | None = None) -> list[dict[str, Any]]:
     """The placeholder → original table of a collection. Only for authorised users: callers
     must check the user's rights; nothing else in Clos reads this table."""
-    sql = ("SELECT type, n, original, created_at FROM governance_pseudonyms WHERE collection_id = ?"
-           + (" AND type = ?" if type_ else "") + " ORDER BY type, n")
-    params: tuple = (collection_id, type_) if type_ else (collection_id,)
     return [
         {"placeholder": f"[{r['type']}_{r['n']}]", "type": r["type"], "original": r["original"],
          "created_at": r["created_at"]}
-        for r in store.conn.execute(sql, params)
+        for r in store.pseudonyms(collection_id, type_)
     ]

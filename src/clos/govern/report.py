@@ -13,9 +13,10 @@ from clos.govern import records
 from clos.govern.flags import LABELS_FR as FLAG_LABELS
 from clos.govern.pii import LABELS_FR as PII_LABELS
 from clos.govern.policy import DECISION_LABELS_FR, POLICY_LABELS_FR, get_policy
+from clos.store.protocol import GovernanceStore
 
 
-def build_report(store: Any, collection_id: int, *, collection: str = "",
+def build_report(store: GovernanceStore, collection_id: int, *, collection: str = "",
                  settings: Any = None) -> dict[str, Any]:
     """Everything governance recorded for one collection, aggregated for people."""
     rows = records.review_rows(store, collection_id)

@@ -1,5 +1,6 @@
 """The impact ledger: one row per answer, ingestion run and ingested document (table ``impacts``,
-migration 003), and the summaries ``clos impact`` and the web UI show.
+migration 003, written and read by clos.store.ledger), and the summaries ``clos impact`` and the
+web UI show.
 
 Totals and groups add ``answer`` and ``ingest_run`` rows only: a run's energy already contains
 its documents', which are kept for the per-document breakdown. Days are local calendar days.
@@ -13,15 +14,10 @@ from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
 from clos.errors import ImpactError
+from clos.store.protocol import LedgerStore
 
 KINDS = ("answer", "ingest_run", "ingest_document")
 GROUPINGS = ("user", "collection", "day")
-# Fixed SQL expressions per grouping: the only text ever formatted into a query.
-_GROUP_EXPR = {
-    "user": "i.user_name",
-    "collection": "COALESCE(c.name, '')",
-    "day": "date(i.created_at, 'localtime')",
-}
 _TEXT = {
     "kind": "Type d'impact inconnu : « {kind} » (attendu : answer, ingest_run, ingest_document).",
     "by": "Regroupement inconnu : « {by} » (attendu : user, collection ou day).",
@@ -29,7 +25,7 @@ _TEXT = {
 }
 
 
-def record(store: Any, *, kind: str, ref_id: int | None, collection_id: int | None,
+def record(store: LedgerStore, *, kind: str, ref_id: int | None, collection_id: int | None,
            impact: Any, prompt_tokens: int = 0, completion_tokens: int = 0,
            user: str | None = None, created_at: datetime | None = None) -> int:
     """Store one impact (an ``Impact`` or its ``to_dict()``); returns the new row id.
@@ -46,15 +42,10 @@ def record(store: Any, *, kind: str, ref_id: int | None, collection_id: int | No
         "created_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "prompt_tokens": int(prompt_tokens), "completion_tokens": int(completion_tokens), **row,
     }
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    with store.transaction() as conn:
-        cur = conn.execute(f"INSERT INTO impacts ({columns}) VALUES ({marks})",
-                           list(values.values()))
-    return int(cur.lastrowid)
+    return store.add_impact(values)
 
 
-def summary(store: Any, *, since: date | None = None, by: str = "day") -> dict[str, Any]:
+def summary(store: LedgerStore, *, since: date | None = None, by: str = "day") -> dict[str, Any]:
     """Totals (local vs cloud), one row per group, and the daily trend since ``since``.
 
     Shape: ``{"since", "by", "totals": {...}, "groups": [{"key", ...}], "trend": [{"key": day,
@@ -64,63 +55,18 @@ def summary(store: Any, *, since: date | None = None, by: str = "day") -> dict[s
     """
     if by not in GROUPINGS:
         raise ImpactError(_TEXT["by"].format(by=by))
-    date_filter, params = "", []
-    if since is not None:
-        date_filter, params = " AND date(i.created_at, 'localtime') >= ?", [since.isoformat()]
-    where = "i.kind IN ('answer', 'ingest_run')" + date_filter
-    conn = store.conn
-    totals = _aggregate(conn, None, where, params)
-    totals = totals[0] if totals else _empty()
-    totals["ingest_documents"] = conn.execute(
-        f"SELECT COUNT(*) FROM impacts i WHERE i.kind = 'ingest_document'{date_filter}",
-        params).fetchone()[0]
-    methods = {r[0]: r[1] for r in conn.execute(
-        f"SELECT i.method, COUNT(*) FROM impacts i WHERE {where} GROUP BY i.method ORDER BY 2 DESC",
-        params)}
-    models = [r[0] for r in conn.execute(
-        f"SELECT DISTINCT i.cloud_model FROM impacts i WHERE {where} AND i.cloud_model IS NOT NULL"
-        " ORDER BY 1", params)]
+    found = store.impact_summary(since, by)
+    totals = found["totals"] or _empty()
+    totals["ingest_documents"] = found["ingest_documents"]
     return {
         "since": since.isoformat() if since else None,
         "by": by,
         "totals": totals,
-        "groups": _aggregate(conn, _GROUP_EXPR[by], where, params),
-        "trend": _aggregate(conn, _GROUP_EXPR["day"], where, params),
-        "methods": methods,
-        "cloud_models": models,
+        "groups": found["groups"],
+        "trend": found["trend"],
+        "methods": found["methods"],
+        "cloud_models": found["cloud_models"],
     }
-
-
-def _aggregate(conn: Any, key_expr: str | None, where: str, params: list) -> list[dict[str, Any]]:
-    key = key_expr or "NULL"
-    sql = (
-        f"SELECT {key} AS key,"
-        " SUM(i.kind = 'answer') AS answers, SUM(i.kind = 'ingest_run') AS ingest_runs,"
-        " SUM(i.energy_wh), SUM(i.gco2e), SUM(i.primary_energy_wh), SUM(i.duration_s),"
-        " SUM(CASE WHEN i.kind = 'answer' THEN i.energy_wh ELSE 0 END),"
-        " SUM(CASE WHEN i.kind = 'answer' THEN i.gco2e ELSE 0 END),"
-        " SUM(COALESCE(i.cloud_energy_wh_min, 0)), SUM(COALESCE(i.cloud_energy_wh_max, 0)),"
-        " SUM(COALESCE(i.cloud_gco2e_min, 0)), SUM(COALESCE(i.cloud_gco2e_max, 0)),"
-        " SUM(i.prompt_tokens), SUM(i.completion_tokens), COUNT(*)"
-        " FROM impacts i LEFT JOIN collections c ON c.id = i.collection_id"
-        f" WHERE {where}" + (f" GROUP BY {key} ORDER BY {key}" if key_expr else "")
-    )
-    rows = []
-    for r in conn.execute(sql, params):
-        if not r[-1]:  # no matching row: SQLite still returns one row of NULLs without GROUP BY
-            continue
-        rows.append({
-            "key": r[0], "answers": r[1] or 0, "ingest_runs": r[2] or 0,
-            "energy_wh": r[3] or 0.0, "gco2e": r[4] or 0.0, "primary_energy_wh": r[5] or 0.0,
-            "duration_s": r[6] or 0.0, "answers_energy_wh": r[7] or 0.0,
-            "answers_gco2e": r[8] or 0.0, "cloud_energy_wh": [r[9] or 0.0, r[10] or 0.0],
-            "cloud_gco2e": [r[11] or 0.0, r[12] or 0.0], "prompt_tokens": r[13] or 0,
-            "completion_tokens": r[14] or 0,
-        })
-    if key_expr is None:
-        for row in rows:
-            row.pop("key")
-    return rows
 
 
 def _empty() -> dict[str, Any]:

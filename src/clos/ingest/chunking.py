@@ -1,11 +1,15 @@
 """Cut a Document into Chunks of about ``target_tokens`` that follow its pages, headings and tables.
 
 Rules, in order of precedence:
-1. a chunk never spans two pages (each chunk cites one page);
+1. a chunk stays on one page, except where one section runs across a page break and one side
+   of the break is tiny: a heading left alone at the foot of a page joins its text on the next
+   page, a few lines ending a section at the top of a page join the section's start. Such a
+   chunk records both pages (``page``, ``page_end``) and where each page starts in its text
+   (``page_starts``), so a quote cites the page it is really on (``Chunk.page_for``);
 2. a chunk never mixes two headings' sections, unless a section is tiny (a heading and one line),
-   in which case it joins its neighbour on the same page;
-3. long paragraphs are cut between sentences (else lines, else words), tables between rows, and
-   every table chunk starts with the table's first row;
+   in which case it joins its neighbour;
+3. long paragraphs are cut between sentences (``clos.sentences``, else words), tables between
+   rows, and every table chunk starts with the table's first row;
 4. chunk sizes are balanced around the target (least squares), so no small leftover trails behind.
 """
 
@@ -15,15 +19,13 @@ import math
 import re
 from dataclasses import dataclass
 
+from clos.sentences import sentence_spans
 from clos.types import Chunk, Document
 
 _DIGITS = re.compile(r"[0-9]")
 _CAPITALS = re.compile(r"[A-ZÀ-ÖØ-Þ]")
 _JOIN = "\n\n"
-# Sentence ends: after . ! ? … (and a closing quote or bracket) before something that starts one.
-_BOUNDARY = re.compile(r"\n+|(?:(?<=[.!?…])|(?<=[.!?…][»”\")]))\s+(?=[«“\"(\-–—•A-ZÀ-ÖØ-Þ0-9])")
-_ABBREVIATIONS = {"m", "mm", "mme", "mlle", "me", "dr", "st", "art", "cf", "p", "pp", "n°", "no", "av", "bd",
-                  "ch"}
+_SENTENCE_END = re.compile(r"[.!?…:;»)]\s*$")
 
 
 def _raw_tokens(text: str) -> float:
@@ -48,6 +50,14 @@ class _Unit:
     path: tuple[str, ...]
     raw: float
     glue: str = _JOIN  # what joins it to the unit before it in the same chunk
+    kind: str = "text"
+
+
+def _continues(before: "_Unit", after: "_Unit") -> bool:
+    """Does ``after`` carry on ``before``'s section on the next page?"""
+    if before.page is None or after.page is None or after.page != before.page + 1:
+        return False
+    return after.path[: len(before.path)] == before.path
 
 
 def _spans_over(text: str, start: int, end: int, limit: float) -> list[tuple[int, int]]:
@@ -65,21 +75,9 @@ def _spans_over(text: str, start: int, end: int, limit: float) -> list[tuple[int
 
 
 def _atoms(text: str, limit: float) -> list[tuple[int, int]]:
-    """Sentences and lines of ``text`` as (start, end), each at most ``limit`` tokens."""
-    spans, start = [], 0
-    for match in _BOUNDARY.finditer(text):
-        word = text[max(0, match.start() - 6) : match.start()].split()
-        last = word[-1].rstrip(".") if word else ""
-        abbreviation = last.lower() in _ABBREVIATIONS or (len(last) == 1 and last.isupper())
-        if abbreviation and "\n" not in match.group():
-            continue  # « M. Dupont », « art. L. 2121-29 » do not end a sentence
-        if match.start() > start:
-            spans.append((start, match.start()))
-        start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
+    """Sentences of ``text`` (the shared French splitter) as (start, end), each ≤ ``limit`` tokens."""
     atoms = []
-    for a, b in spans:
+    for a, b in sentence_spans(text):
         atoms.extend(_spans_over(text, a, b, limit))
     return atoms
 
@@ -168,7 +166,7 @@ def _combined_path(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
 
 
 def chunk_document(doc: Document, target_tokens: int = 300, max_tokens: int = 400) -> list[Chunk]:
-    """Chunks of about ``target_tokens`` (never above ``max_tokens``), each on one page and heading."""
+    """Chunks of about ``target_tokens`` (never above ``max_tokens``) following pages and headings."""
     if not 0 < target_tokens <= max_tokens:
         raise ValueError("target_tokens doit être positif et au plus égal à max_tokens")
     units: list[_Unit] = []
@@ -184,7 +182,7 @@ def chunk_document(doc: Document, target_tokens: int = 300, max_tokens: int = 40
             piece = piece.strip()
             if piece:
                 path = tuple(section.heading_path)
-                units.append(_Unit(piece, section.page, path, _raw_tokens(piece), glue))
+                units.append(_Unit(piece, section.page, path, _raw_tokens(piece), glue, section.kind))
 
     # Runs of units under one heading on one page.
     groups: list[list[_Unit]] = []
@@ -194,12 +192,15 @@ def chunk_document(doc: Document, target_tokens: int = 300, max_tokens: int = 40
         else:
             groups.append([unit])
 
-    # A tiny run (a heading and a line) joins the next run on its page, else the previous one.
+    # A tiny run (a heading and a line) joins the next run on its page, else the previous one;
+    # across a page break, a heading joins the text it announces and a short end joins its
+    # section's start.
     tiny = max(20, target_tokens // 4)
     merged: list[list[_Unit]] = []
     carry: list[_Unit] = []
     for group in groups:
-        if carry and carry[0].page == group[0].page:
+        if carry and (carry[-1].page == group[0].page
+                      or carry[-1].kind == "heading" and _continues(carry[-1], group[0])):
             group = carry + group
         elif carry:
             merged.append(carry)
@@ -213,7 +214,7 @@ def chunk_document(doc: Document, target_tokens: int = 300, max_tokens: int = 40
     runs: list[list[_Unit]] = []
     for group in merged:
         small = sum(u.raw for u in group) < tiny
-        if small and runs and runs[-1][0].page == group[0].page:
+        if small and runs and (runs[-1][-1].page == group[0].page or _continues(runs[-1][-1], group[0])):
             runs[-1].extend(group)
         else:
             runs.append(group)
@@ -222,8 +223,20 @@ def chunk_document(doc: Document, target_tokens: int = 300, max_tokens: int = 40
     for run in runs:
         for indices in _pack([u.raw for u in run], target_tokens, max_tokens, 0.5):
             members = [run[i] for i in indices]
-            text = members[0].text + "".join(u.glue + u.text for u in members[1:])
+            text, starts = members[0].text, []
+            for before, unit in zip(members, members[1:]):
+                glue = unit.glue
+                if unit.page != before.page:
+                    # A sentence running over the page break stays one sentence.
+                    if unit.kind == before.kind == "text" and not _SENTENCE_END.search(before.text) \
+                            and unit.text[:1].islower():
+                        glue = " "
+                    starts.append((len(text) + len(glue), unit.page))
+                text += glue + unit.text
+            last = members[-1].page
             chunks.append(Chunk(text=text, ordinal=len(chunks), page=members[0].page,
                                 heading_path=_combined_path([u.path for u in members]),
-                                tokens=count_tokens(text)))
+                                tokens=count_tokens(text),
+                                page_end=last if last != members[0].page else None,
+                                page_starts=tuple(starts)))
     return chunks

@@ -11,10 +11,14 @@ from clos.settings import Settings
 def load_llm(settings: Settings, model: str | None = None) -> LLM:
     """The answer model named by ``model`` or the settings, ready to generate."""
     name = model or (str(settings.model_path) if settings.model_path else settings.model)
-    if settings.llm_backend == "openai":
+    url = server_url(settings)
+    if url:
         from clos.llm.openai_http import OpenAIHttpLLM
+        from clos.posture import guard_llm
 
-        return OpenAIHttpLLM(settings.openai_base_url, name, api_key=settings.openai_api_key)
+        return guard_llm(settings, OpenAIHttpLLM(
+            url, name, api_key=settings.openai_api_key, timeout=settings.llm_timeout,
+            retries=settings.llm_retries))
     if settings.llm_backend != "llamacpp":
         raise ModelError(f"Moteur de modèle inconnu : « {settings.llm_backend} » (llamacpp, openai).")
     from clos.llm.llamacpp import LlamaCppLLM
@@ -25,4 +29,12 @@ def load_llm(settings: Settings, model: str | None = None) -> LLM:
                               seed=settings.seed, state_dir=settings.models_dir / "kv")
 
 
-__all__ = ["LLM", "Generation", "Prompt", "ModelSpec", "BUILTIN", "resolve", "ensure", "load_llm"]
+def server_url(settings: Settings) -> str:
+    """The answer server's address: ``llm_url``, else ``openai_base_url`` when
+    ``llm_backend = "openai"``; "" for the embedded model."""
+    if settings.llm_url:
+        return settings.llm_url
+    return settings.openai_base_url if settings.llm_backend == "openai" else ""
+
+
+__all__ = ["server_url", "LLM", "Generation", "Prompt", "ModelSpec", "BUILTIN", "resolve", "ensure", "load_llm"]

@@ -15,13 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from clos.retrieve.embedders import Embedder, numpy
 from clos.retrieve.lexical import LexicalRetriever, diversify
 from clos.retrieve.windows import best_window_similarity, window_blobs, window_model
+from clos.store.protocol import VectorStore
 from clos.types import Hit
 
 
 class VectorIndex:
     """A collection's chunk vectors, read from the store once and kept while the store is unchanged."""
 
-    def __init__(self, store, model: str) -> None:
+    def __init__(self, store: VectorStore, model: str) -> None:
         self.store, self.model = store, model
         self._cache: dict[int, tuple] = {}
         self.generation = 0  # bumped by the writer of this process; other writers via data_version
@@ -172,7 +173,7 @@ class HybridRetriever:
         return fused
 
 
-def embed_chunks(store, embedder: Embedder, chunks: list[tuple[int, str]], *,
+def embed_chunks(store: VectorStore, embedder: Embedder, chunks: list[tuple[int, str]], *,
                  windows: bool = False) -> int:
     """Embed (chunk id, text) pairs and store their vectors under the embedder's name (and,
     with ``windows``, their sentence windows' vectors)."""
@@ -184,7 +185,7 @@ def embed_chunks(store, embedder: Embedder, chunks: list[tuple[int, str]], *,
     return done
 
 
-def embed_pending(store, embedder: Embedder, collection_id: int, *, batch: int = 32,
+def embed_pending(store: VectorStore, embedder: Embedder, collection_id: int, *, batch: int = 32,
                   progress=None, windows: bool = False) -> int:
     """Embed every chunk of the collection that has no vector for this embedder yet (and the
     windows of every chunk that has none, when ``windows``: turning them on later works)."""

@@ -195,8 +195,21 @@ class CachedEmbedder:
 
 def load_embedder(settings) -> Embedder | None:
     """The embedder ``settings.embedder`` names: the built-in e5, a GGUF path, or None (off);
-    behind the on-disk cache when ``settings.embedding_cache`` is set."""
-    inner = _backend(settings)
+    the server at ``settings.embedder_url`` when set (the posture allowing it); behind the
+    on-disk cache when ``settings.embedding_cache`` is set."""
+    name = (settings.embedder or "").strip()
+    if not settings.embedder_url or name.lower() in OFF:
+        inner = _backend(settings)
+    else:
+        from clos.posture import guard_embedder
+        from clos.retrieve.remote import RemoteEmbedder
+
+        inner = guard_embedder(settings, RemoteEmbedder(
+            settings.embedder_url, name,
+            batch=settings.embed_batch, workers=settings.embed_workers,
+            timeout=settings.llm_timeout, retries=settings.llm_retries,
+            api_key=settings.openai_api_key, query_prefix=settings.embed_query_prefix,
+            passage_prefix=settings.embed_passage_prefix))
     if inner is not None and settings.embedding_cache:
         return CachedEmbedder(inner, Path(settings.cache_dir) / "embeddings.sqlite3")
     return inner

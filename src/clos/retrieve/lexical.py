@@ -12,6 +12,7 @@ from collections import defaultdict
 from itertools import pairwise
 
 from clos.retrieve.analyzer import analyze
+from clos.store.protocol import SearchStore
 from clos.types import Hit
 
 COVERAGE_WEIGHT = 0.5
@@ -40,7 +41,7 @@ class LexicalRetriever:
       at least); the others still count in the coverage re-scoring.
     """
 
-    def __init__(self, store, *, candidates: int = 40, max_per_doc: int = 2,
+    def __init__(self, store: SearchStore, *, candidates: int = 40, max_per_doc: int = 2,
                  coverage_weight: float = COVERAGE_WEIGHT, pool: int = 0,
                  k1: float | None = None, b: float = 0.75, prf_terms: int = 0, prf_docs: int = 3,
                  prf_weight: float = 0.3, proximity_weight: float = 0.0, proximity: int = 3,

@@ -14,6 +14,7 @@ never held in memory."""
 from __future__ import annotations
 
 from clos.retrieve.embedders import Embedder, numpy
+from clos.store.protocol import VectorStore
 
 WINDOWS = "+windows"
 WINDOW_WORDS = 40
@@ -61,7 +62,7 @@ def window_blobs(embedder: Embedder, chunks: list[tuple[int, str]]) -> list[tupl
             for chunk_id, vs in rows.items()]
 
 
-def best_window_similarity(store, model: str, chunk_ids: list[int], vector) -> dict[int, float]:
+def best_window_similarity(store: VectorStore, model: str, chunk_ids: list[int], vector) -> dict[int, float]:
     """Chunk id → the best cosine between ``vector`` and one of the chunk's windows (chunks
     without windows are absent)."""
     np = numpy()

@@ -13,6 +13,9 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
+from clos.store.base import guard_errors
+from clos.store.governance import GovernanceSQL
+from clos.store.ledger import LedgerSQL
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -30,8 +33,11 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore:
-    """The embedded store. Opens lazily, one connection per thread (SQLite's rule)."""
+class SQLiteStore(GovernanceSQL, LedgerSQL):
+    """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
+
+    Governance records and the impact ledger come from the shared mixins; every public method
+    raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -141,10 +147,11 @@ class SQLiteStore:
             doc_id = int(cur.lastrowid)
             for chunk, (body, meta) in zip(chunks, index_terms):
                 cur = conn.execute(
-                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens)"
-                    " VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO chunks (document_id, ordinal, text, page, heading_path, tokens,"
+                    " page_end, page_starts) VALUES (?,?,?,?,?,?,?,?)",
                     (doc_id, chunk.ordinal, chunk.text, chunk.page,
-                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens),
+                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.tokens,
+                     chunk.page_end, json.dumps([list(p) for p in chunk.page_starts])),
                 )
                 chunk.id, chunk.document_id = int(cur.lastrowid), doc_id
                 conn.execute(
@@ -171,7 +178,7 @@ class SQLiteStore:
     # ------------------------------------------------------------- retrieval
     _HIT_COLUMNS = (
         "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime"
+        " d.doc_date, d.mtime, c.page_end, c.page_starts"
     )
 
     def search(self, collection_id: int, match: str, limit: int, *, prefetch: int = 4) -> list[Hit]:
@@ -287,39 +294,6 @@ class SQLiteStore:
         this one wrote anything."""
         return self.data_version(), self.conn.total_changes
 
-    # ------------------------------------------------------ public roles (007)
-    def public_roles(self, collection_id: int) -> str | None:
-        """The collection's ``public_roles`` policy (garder | pseudonymiser), None when unset."""
-        row = self.conn.execute("SELECT public_roles FROM governance_policies WHERE collection_id = ?",
-                                (collection_id,)).fetchone()
-        return row[0] if row else None
-
-    def set_public_roles(self, collection_id: int, value: str, pii_policy: str) -> None:
-        """Store ``public_roles``; creates the policy row (with ``pii_policy``) when absent."""
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO governance_policies (collection_id, pii_policy, public_roles)"
-                " VALUES (?,?,?) ON CONFLICT (collection_id) DO UPDATE SET"
-                " public_roles = excluded.public_roles,"
-                " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-                (collection_id, pii_policy, value))
-
-    def public_names(self, collection_id: int) -> list[dict[str, Any]]:
-        """Names learnt acting in a public role: [{key, name, documents, first_path}], by name."""
-        rows = self.conn.execute(
-            "SELECT key, name, documents, first_path FROM governance_public_names"
-            " WHERE collection_id = ? ORDER BY name", (collection_id,))
-        return [dict(r) for r in rows]
-
-    def add_public_names(self, collection_id: int, names: Iterable[tuple[str, str]], path: str) -> None:
-        """Record (key, name) pairs seen in a public role in ``path`` (one more document each)."""
-        with self.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO governance_public_names (collection_id, key, name, first_path)"
-                " VALUES (?,?,?,?) ON CONFLICT (collection_id, key) DO UPDATE SET"
-                " documents = documents + 1",
-                [(collection_id, key, name, path) for key, name in names])
-
     # ------------------------------------------------------------- journals
     def log_answer(self, collection_id: int | None, answer: Answer) -> int:
         with self.transaction() as conn:
@@ -380,11 +354,15 @@ class SQLiteStore:
         }
 
 
+guard_errors(SQLiteStore, sqlite3.Error)
+
+
 def _hit(r: sqlite3.Row) -> Hit:
     return Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
                page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
-               mtime=r["mtime"])
+               mtime=r["mtime"], page_end=r["page_end"],
+               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _split_sql(sql: str) -> list[str]:

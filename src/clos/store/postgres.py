@@ -1,0 +1,595 @@
+"""PostgreSQL backend: the same roles as SQLiteStore for a department's shared server.
+
+Chosen by ``store = "postgresql://user@host:port/database"`` in the settings (``CLOS_STORE``);
+an optional ``?schema=name`` keeps Clos's tables in their own schema (created if missing).
+Connections come from a pool (psycopg 3 + psycopg_pool, ``max_size`` connections, 4 by
+default), in autocommit for reads; every write is one transaction.
+
+- Lexical search: the analysed terms in a tsvector under a GIN index, ranked by FTS5's own BM25
+  computed in SQL, so both stores return the same passages in the same order (see pg_search).
+- Vectors: float32 blobs in ``bytea``, searched exactly in numpy by clos.retrieve.dense, as with
+  SQLite. ``pgvector`` (``has_pgvector``) would let PostgreSQL rank them itself (exact, or HNSW
+  above a few hundred thousand chunks) instead of sending every vector once to each process;
+  Debian's package is not available on the project's machines, so it is detected, not required.
+- Schema changes: numbered migrations of ``clos.store.pg_migrations``, applied under an advisory
+  lock (several processes may open the store at once).
+
+Every public method raises ``StoreError`` (French message, psycopg error chained).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from clos.errors import StoreError
+from clos.store import pg_search
+from clos.store.base import guard_errors
+from clos.store.governance import GovernanceSQL, utc_now
+from clos.store.ledger import LedgerSQL
+from clos.types import Answer, Chunk, Document, Hit
+
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_RUN_COLUMNS = {"files_seen", "files_indexed", "files_skipped", "files_failed", "files_removed",
+                "pages", "chunks", "duration_s"}
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(number, name, sql) of every PostgreSQL migration, in order."""
+    found = []
+    for entry in resources.files("clos.store.pg_migrations").iterdir():
+        if entry.name.endswith(".sql") and entry.name[:3].isdigit():
+            found.append((int(entry.name[:3]), entry.name[:-4], entry.read_text(encoding="utf-8")))
+    found.sort()
+    if len({n for n, _, _ in found}) != len(found):
+        raise StoreError("Deux migrations PostgreSQL portent le même numéro.")
+    return found
+
+
+def split_url(url: str) -> tuple[str, str | None]:
+    """(libpq URL, schema) from a store URL: ``?schema=`` is Clos's, not libpq's."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query)
+    schema = next((v for k, v in query if k == "schema"), None)
+    if schema is not None and not _SCHEMA.match(schema):
+        raise StoreError(f"Nom de schéma PostgreSQL invalide : « {schema} » (lettres minuscules,"
+                         " chiffres et _).")
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+def with_schema(url: str, schema: str) -> str:
+    """The store URL on ``schema`` (replacing any schema it named)."""
+    dsn, _ = split_url(url)
+    parts = urlsplit(dsn)
+    query = parse_qsl(parts.query) + [("schema", schema)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@contextmanager
+def scratch_schema(url: str, prefix: str = "clos_tmp") -> Iterator[str]:
+    """A store URL on a new, empty schema of the same database, dropped on exit (evaluations
+    and benches build their index there, as SQLite builds it in a temporary folder)."""
+    import uuid
+
+    import psycopg
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        yield with_schema(url, schema)
+    finally:
+        try:
+            with psycopg.connect(split_url(url)[0], autocommit=True, connect_timeout=10) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        except psycopg.Error as exc:
+            raise StoreError(f"Impossible de supprimer le schéma temporaire « {schema} » :"
+                             f" {exc}") from exc
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and ``stats``."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+@lru_cache(maxsize=512)
+def _sql(statement: str) -> str:
+    """SQLite-style ``?`` placeholders as psycopg's ``%s`` (literal ``%`` doubled)."""
+    return statement.replace("%", "%%").replace("?", "%s")
+
+
+class Row:
+    """A row readable by position and by name, like ``sqlite3.Row`` (``dict(row)`` works)."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: dict[str, int], values: Sequence[Any]) -> None:
+        self._index, self._values = index, values
+
+    def __getitem__(self, key: int | str) -> Any:
+        return self._values[key if isinstance(key, int) else self._index[key]]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _row_factory(cursor: Any) -> Any:
+    index = {c.name: i for i, c in enumerate(cursor.description or ())}
+    return lambda values: Row(index, values)
+
+
+class _Result:
+    """Rows fetched at once, so the connection goes back to the pool before they are read."""
+
+    def __init__(self, rows: list[Row], rowcount: int) -> None:
+        self._rows, self.rowcount = rows, rowcount
+
+    def fetchone(self) -> Row | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Row]:
+        return self._rows
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self._rows)
+
+
+class _Connection:
+    """What the shared SQL (governance, ledger) calls ``conn``: ``execute`` with ``?``."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def execute(self, statement: str, params: Sequence[Any] | dict = ()) -> _Result:
+        # Without parameters psycopg sends the text as it is (no %% to undo).
+        cur = self.raw.execute(_sql(statement) if params else statement, params or None)
+        rows = cur.fetchall() if cur.description else []
+        return _Result(rows, cur.rowcount)
+
+    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.raw.cursor() as cur:
+            cur.executemany(_sql(statement), list(rows))
+
+
+class _Pooled:
+    """``store.conn`` outside a transaction: each statement on a pooled connection."""
+
+    def __init__(self, store: "PostgresStore") -> None:
+        self.store = store
+
+    def execute(self, statement: str, params: Sequence[Any] | dict = ()) -> _Result:
+        with self.store.pool.connection() as raw:
+            return _Connection(raw).execute(statement, params)
+
+
+class PostgresStore(GovernanceSQL, LedgerSQL):
+    """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
+
+    LOCAL_DAY = "to_char((i.created_at::timestamptz) AT TIME ZONE %s, 'YYYY-MM-DD')"
+
+    def __init__(self, url: str, *, max_size: int = 4) -> None:
+        self.url = url
+        self.dsn, self.schema = split_url(url)
+        self.max_size = max_size
+        self._pool: Any = None
+        self._lock = threading.Lock()
+        # Chunk id → analysed terms of the chunks searches returned: the re-scoring reads them
+        # for each hit, one round trip each otherwise. Ids are never reused and a chunk's terms
+        # never change (a new version of a document gets new chunks), so entries stay true.
+        self._terms: dict[int, tuple[str, str]] = {}
+        self._collections: dict[str, int] = {}  # name → id (no collection is ever deleted)
+        self.LOCAL_DAY = self.LOCAL_DAY.replace("%s", "'" + _local_zone() + "'")
+
+    # ------------------------------------------------------------ connection
+    @property
+    def pool(self) -> Any:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = self._open()
+        return self._pool
+
+    def _open(self) -> Any:
+        try:
+            import psycopg
+            from psycopg_pool import ConnectionPool
+        except ImportError as exc:
+            raise StoreError("Le pilote PostgreSQL (psycopg) n'est pas installé.") from exc
+        options = f"-c search_path={self.schema}" if self.schema else None
+        kwargs = {"autocommit": True, "row_factory": _row_factory, "connect_timeout": 10,
+                  **({"options": options} if options else {})}
+        pool = None
+        try:
+            # One direct connection first: an unreachable server fails now, not after the
+            # pool's wait.
+            with psycopg.connect(self.dsn, autocommit=True, connect_timeout=10) as conn:
+                if self.schema:
+                    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            pool = ConnectionPool(self.dsn, min_size=1, max_size=self.max_size, kwargs=kwargs,
+                                  open=True, timeout=30, name="clos")
+            pool.wait(timeout=10)
+            with pool.connection() as raw:
+                self._migrate(raw)
+        except psycopg.Error as exc:  # PoolTimeout is one too
+            if pool is not None:
+                pool.close()
+            raise StoreError(f"Impossible d'ouvrir la base PostgreSQL « {redact(self.url)} » :"
+                             f" {exc}", detail=repr(exc)) from exc
+        return pool
+
+    def _migrate(self, raw: Any) -> None:
+        with raw.transaction():
+            raw.execute("SELECT pg_advisory_xact_lock(hashtext('clos-migrations'))")
+            raw.execute("CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY,"
+                        " name TEXT, applied_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE"
+                        " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))")
+            done = {r[0] for r in raw.execute("SELECT number FROM schema_migrations").fetchall()}
+            for number, name, sql in migrations():
+                if number not in done:
+                    raw.execute(sql)
+                    raw.execute("INSERT INTO schema_migrations (number, name) VALUES (%s, %s)",
+                                (number, name))
+
+    @property
+    def conn(self) -> _Pooled:
+        return _Pooled(self)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Connection]:
+        """One write transaction; it first bumps the change counter (see migration 001)."""
+        import psycopg
+
+        try:
+            with self.pool.connection() as raw, raw.transaction():
+                raw.execute("UPDATE store_state SET changes = changes + 1 WHERE id = 1")
+                yield _Connection(raw)
+        except psycopg.Error as exc:
+            raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
+
+    def _lock_pseudonyms(self, conn: _Connection, collection_id: int) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(7411, ?)", (int(collection_id),))
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("SELECT MAX(number) FROM schema_migrations").fetchone()[0] or 0)
+
+    def has_pgvector(self) -> bool:
+        """Whether the server offers the pgvector extension (not used: see the module)."""
+        row = self.conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+        return row.fetchone() is not None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    # ----------------------------------------------------------- collections
+    def collection_id(self, name: str, *, create: bool = True) -> int | None:
+        if name in self._collections:
+            return self._collections[name]
+        row = self.conn.execute("SELECT id FROM collections WHERE name = ?", (name,)).fetchone()
+        if row is None and create:
+            with self.transaction() as conn:
+                conn.execute("INSERT INTO collections (name) VALUES (?) ON CONFLICT (name)"
+                             " DO NOTHING", (name,))
+                row = conn.execute("SELECT id FROM collections WHERE name = ?",
+                                   (name,)).fetchone()
+        if row is None:
+            return None
+        self._collections[name] = int(row[0])
+        return int(row[0])
+
+    def collections(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT c.name, COUNT(d.id) AS documents, c.created_at FROM collections c"
+            " LEFT JOIN documents d ON d.collection_id = c.id GROUP BY c.id ORDER BY c.name")
+        return [dict(r) for r in rows]
+
+    # ------------------------------------------------------------- documents
+    def document_hashes(self, collection_id: int) -> dict[str, tuple[int, str]]:
+        rows = self.conn.execute(
+            "SELECT path, id, content_hash FROM documents WHERE collection_id = ?", (collection_id,))
+        return {r["path"]: (r["id"], r["content_hash"]) for r in rows}
+
+    def replace_document(
+        self, collection_id: int, doc: Document, chunks: list[Chunk],
+        index_terms: list[tuple[str, str]], size: int,
+    ) -> int:
+        """Insert or replace one document with its chunks and their analysed index terms."""
+        with self.transaction() as conn:
+            old = conn.execute("SELECT id FROM documents WHERE collection_id = ? AND path = ?",
+                               (collection_id, doc.path)).fetchone()
+            if old:
+                self._delete(conn, [old[0]])
+            doc_id = int(conn.execute(
+                "INSERT INTO documents (collection_id, path, title, format, content_hash, size,"
+                " mtime, pages, doc_date, metadata) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                (collection_id, doc.path, doc.title, doc.format, doc.content_hash, size,
+                 doc.mtime, doc.pages, doc.doc_date, json.dumps(doc.metadata, default=str)),
+            ).fetchone()[0])
+            pairs = list(zip(chunks, index_terms))
+            if not pairs:
+                return doc_id
+            ids = [r[0] for r in conn.execute(
+                "SELECT nextval(pg_get_serial_sequence('chunks', 'id')) FROM generate_series(1, ?)",
+                (len(pairs),))]
+            conn.execute(
+                "INSERT INTO chunks (id, document_id, ordinal, text, page, heading_path, tokens)"
+                " SELECT u.i, ?, u.o, u.t, u.p, u.h, u.k FROM unnest(?::bigint[], ?::int[],"
+                " ?::text[], ?::int[], ?::text[], ?::int[]) AS u(i, o, t, p, h, k)", (
+                    doc_id, ids, [c.ordinal for c, _ in pairs], [c.text for c, _ in pairs],
+                    [c.page for c, _ in pairs],
+                    [json.dumps(list(c.heading_path), ensure_ascii=False) for c, _ in pairs],
+                    [c.tokens for c, _ in pairs]))
+            rows = []
+            for cid, (chunk, (body, meta)) in zip(ids, pairs):
+                chunk.id, chunk.document_id = int(cid), doc_id
+                rows.append((cid, collection_id, body, meta, *pg_search.index_row(body, meta)))
+            self._index(conn, rows)
+        return doc_id
+
+    def _index(self, conn: _Connection, rows: list[tuple]) -> None:
+        """Add (chunk id, collection id, body, meta, ntok, tsvector text, tf JSON) rows to the
+        lexical index, with their term and size statistics."""
+        if not rows:
+            return
+        conn.execute("INSERT INTO chunks_fts (chunk_id, collection_id, body, meta, ntok, tsv, tf)"
+                     " SELECT c, k, b, m, n, t::tsvector, f::jsonb FROM unnest(?::bigint[],"
+                     " ?::bigint[], ?::text[], ?::text[], ?::int[], ?::text[], ?::text[])"
+                     " AS u(c, k, b, m, n, t, f)", [list(col) for col in zip(*rows)])
+        df: dict[str, int] = {}
+        for row in rows:
+            for term in set(row[2].split()) | set(row[3].split()):
+                df[term] = df.get(term, 0) + 1
+        terms = sorted(df)  # one lock order for every writer
+        conn.execute("WITH t AS (INSERT INTO fts_terms (term, df) SELECT * FROM unnest(?::text[],"
+                     " ?::bigint[]) ON CONFLICT (term) DO UPDATE SET df = fts_terms.df"
+                     " + excluded.df RETURNING 1) UPDATE store_state SET rows = rows + ?,"
+                     " tokens = tokens + ? WHERE id = 1",
+                     (terms, [df[t] for t in terms], len(rows), sum(r[4] for r in rows)))
+
+    def delete_documents(self, document_ids: Iterable[int]) -> int:
+        ids = [int(i) for i in document_ids]
+        with self.transaction() as conn:
+            self._delete(conn, ids)
+        return len(ids)
+
+    @staticmethod
+    def _delete(conn: _Connection, ids: list[int]) -> None:
+        if not ids:
+            return
+        gone = conn.execute(
+            "WITH gone AS (DELETE FROM chunks_fts f USING chunks c WHERE c.id = f.chunk_id"
+            " AND c.document_id = ANY(?) RETURNING f.tsv, f.ntok),"
+            " terms AS (SELECT t.term, COUNT(*) AS n FROM gone, unnest(tsvector_to_array(gone.tsv))"
+            " AS t(term) GROUP BY t.term),"
+            " updated AS (UPDATE fts_terms SET df = fts_terms.df - terms.n FROM terms"
+            " WHERE fts_terms.term = terms.term)"
+            " SELECT COUNT(*), COALESCE(SUM(ntok), 0) FROM gone", (ids,)).fetchone()
+        conn.execute("DELETE FROM fts_terms WHERE df <= 0")
+        conn.execute("UPDATE store_state SET rows = rows - ?, tokens = tokens - ? WHERE id = 1",
+                     (int(gone[0]), int(gone[1])))
+        conn.execute("DELETE FROM documents WHERE id = ANY(?)", (ids,))
+
+    # ------------------------------------------------------------- retrieval
+    _HIT_COLUMNS = (
+        "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
+        " d.doc_date, d.mtime"
+    )
+
+    def search(self, collection_id: int, match: str, limit: int, **_: Any) -> list[Hit]:
+        """FTS5's BM25 (weights 1 and 0.5) over the collection, best first (see pg_search).
+
+        Takes the FTS5 query Clos writes; ``NEAR`` groups match within their distance, but their
+        terms count every occurrence (FTS5 counts only those near each other)."""
+        groups = pg_search.parse_match(match)
+        if not groups or limit < 1:
+            return []
+        terms = [t for g in groups for t in g.terms]
+        rows = self.conn.execute(
+            "SELECT s.rows, s.tokens, t.term, t.df FROM store_state s LEFT JOIN fts_terms t"
+            " ON t.term = ANY(?) WHERE s.id = 1", (list(dict.fromkeys(terms)),)).fetchall()
+        n, tokens = int(rows[0][0]), int(rows[0][1])
+        df = {r[2]: int(r[3]) for r in rows if r[2] is not None}
+        idfs = [pg_search.idf(n, df.get(t, 0)) for t in terms]
+        params = {"k1p1": pg_search.K1 + 1.0, "k1": pg_search.K1, "b": pg_search.B,
+                  "avgdl": (tokens / n) if n else 1.0, "terms": terms, "idfs": idfs,
+                  "cid": collection_id, "limit": limit}
+        sql = pg_search.RANK_SQL.format(columns=self._HIT_COLUMNS)
+        if any(g.distance is not None for g in groups):
+            order, bounds, skip = groups, [], 0
+        else:  # MaxScore: start from the rarest term, add common ones only while they matter
+            ranked = sorted(zip(groups, idfs), key=lambda p: p[1])
+            order = [g for g, _ in ranked]
+            bounds = [w * (pg_search.K1 + 1.0) for _, w in ranked]
+            skip = len(order) - 1
+        with self.pool.connection() as raw:
+            while True:
+                params["query"] = pg_search.tsquery(order[skip:])
+                rows = raw.execute(sql, params).fetchall()
+                if skip == 0:
+                    break
+                theta = -float(rows[limit - 1]["rank"]) if len(rows) >= limit else None
+                if theta is not None and sum(bounds[:skip]) < theta:
+                    break
+                skip = min(skip - 1, pg_search.skippable(bounds, theta) if theta else 0)
+        if len(self._terms) > 100_000:
+            self._terms.clear()
+        self._terms.update((int(r["id"]), (r["terms_body"], r["terms_meta"])) for r in rows)
+        return [_hit(r) for r in rows]
+
+    def _index_size(self) -> tuple[int, int]:
+        row = self.conn.execute("SELECT rows, tokens FROM store_state WHERE id = 1").fetchone()
+        return int(row[0]), int(row[1])
+
+    def term_document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many chunks hold each analysed term (all collections, as FTS5's vocabulary)."""
+        if not terms:
+            return {}
+        rows = self.conn.execute("SELECT term, df FROM fts_terms WHERE term = ANY(?)",
+                                 (list(dict.fromkeys(terms)),))
+        return {r[0]: int(r[1]) for r in rows}
+
+    def chunk_terms(self, chunk_id: int) -> tuple[str, str]:
+        """(body, meta) analysed terms of a chunk; ("", "") when it does not exist."""
+        cached = self._terms.get(int(chunk_id))
+        if cached is not None:
+            return cached
+        row = self.conn.execute("SELECT body, meta FROM chunks_fts WHERE chunk_id = ?",
+                                (chunk_id,)).fetchone()
+        return (row[0], row[1]) if row else ("", "")
+
+    def chunk_count(self, collection_id: int | None = None) -> int:
+        if collection_id is None:
+            return self._index_size()[0]
+        return int(self.conn.execute(
+            "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " WHERE d.collection_id = ?", (collection_id,)).fetchone()[0])
+
+    def hits(self, chunk_ids: Iterable[int]) -> list[Hit]:
+        """The chunks with these ids as hits of score 0 (dense retrieval finds ids, not rows)."""
+        ids = [int(i) for i in chunk_ids]
+        if not ids:
+            return []
+        rows = self.conn.execute(f"SELECT {self._HIT_COLUMNS}, 0.0 AS rank FROM chunks c"
+                                 " JOIN documents d ON d.id = c.document_id WHERE c.id = ANY(?)",
+                                 (ids,))
+        return [_hit(r) for r in rows]
+
+    # --------------------------------------------------------------- vectors
+    def pending_vectors(self, collection_id: int, model: str, limit: int) -> list[tuple[int, str]]:
+        """(chunk id, text) of chunks of the collection that have no vector for ``model`` yet."""
+        rows = self.conn.execute(
+            "SELECT c.id, c.text FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " WHERE d.collection_id = ? AND NOT EXISTS (SELECT 1 FROM chunk_vectors v"
+            " WHERE v.chunk_id = c.id AND v.model = ?) ORDER BY c.id LIMIT ?",
+            (collection_id, model, limit))
+        return [(int(r[0]), r[1]) for r in rows]
+
+    def add_vectors(self, model: str, items: Iterable[tuple[int, bytes]]) -> int:
+        rows = [(int(cid), model, bytes(blob)) for cid, blob in items]
+        with self.transaction() as conn:
+            conn.executemany("INSERT INTO chunk_vectors (chunk_id, model, vector) VALUES (?,?,?)"
+                             " ON CONFLICT (chunk_id, model) DO UPDATE SET vector = excluded.vector",
+                             rows)
+        return len(rows)
+
+    def vectors(self, collection_id: int, model: str) -> tuple[list[int], list[bytes]]:
+        rows = self.conn.execute(
+            "SELECT v.chunk_id, v.vector FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id"
+            " JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND v.model = ?"
+            " ORDER BY v.chunk_id", (collection_id, model)).fetchall()
+        return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
+
+    def vectors_of(self, chunk_ids: Iterable[int], model: str) -> dict[int, bytes]:
+        """Chunk id → stored vector blob for ``model``, for those of ``chunk_ids`` that have one."""
+        ids = [int(i) for i in chunk_ids]
+        if not ids:
+            return {}
+        rows = self.conn.execute("SELECT chunk_id, vector FROM chunk_vectors WHERE model = ?"
+                                 " AND chunk_id = ANY(?)", (model, ids))
+        return {int(r[0]): bytes(r[1]) for r in rows}
+
+    def data_version(self) -> int:
+        """The change counter: every committed write transaction (any process) increments it."""
+        return int(self.conn.execute("SELECT changes FROM store_state WHERE id = 1").fetchone()[0])
+
+    def generation(self) -> tuple[int, int]:
+        return self.data_version(), 0
+
+    # ------------------------------------------------------------- journals
+    def log_answer(self, collection_id: int | None, answer: Answer) -> int:
+        with self.transaction() as conn:
+            return int(conn.execute(
+                "INSERT INTO answers (collection_id, question, answer, refused, model,"
+                " prompt_tokens, completion_tokens, retrieval_s, ttft_s, total_s, citations,"
+                " unsupported) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                (collection_id, answer.question, answer.answer, int(answer.refused), answer.model,
+                 answer.usage.prompt_tokens, answer.usage.completion_tokens,
+                 answer.timings.retrieval_s, answer.timings.ttft_s, answer.timings.total_s,
+                 json.dumps([asdict(c) for c in answer.citations], ensure_ascii=False),
+                 json.dumps(answer.unsupported)),
+            ).fetchone()[0])
+
+    def answers(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM answers ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    def start_run(self, collection_id: int) -> int:
+        with self.transaction() as conn:
+            return int(conn.execute("INSERT INTO ingest_runs (collection_id) VALUES (?)"
+                                    " RETURNING id", (collection_id,)).fetchone()[0])
+
+    def finish_run(self, run_id: int, **counts: Any) -> None:
+        cols = [k for k in counts if k in _RUN_COLUMNS]
+        assignments = "".join(f"{c} = ?, " for c in cols)
+        with self.transaction() as conn:
+            conn.execute(f"UPDATE ingest_runs SET {assignments}finished_at = ? WHERE id = ?",
+                         [counts[c] for c in cols] + [utc_now(), run_id])
+
+    def log_ingest_error(self, run_id: int, path: str, reason: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO ingest_errors (run_id, path, reason) VALUES (?,?,?)",
+                         (run_id, path, reason))
+
+    def stats(self) -> dict[str, Any]:
+        one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "path": redact(self.url),
+            "schema_version": self.schema_version(),
+            "collections": one("SELECT COUNT(*) FROM collections"),
+            "documents": one("SELECT COUNT(*) FROM documents"),
+            "chunks": one("SELECT COUNT(*) FROM chunks"),
+            "vectors": one("SELECT COUNT(*) FROM chunk_vectors WHERE model NOT LIKE '%+windows'"),
+            "answers": one("SELECT COUNT(*) FROM answers"),
+            "size_bytes": int(one(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                " WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'")),
+        }
+
+
+def _hit(r: Row) -> Hit:
+    return Hit(chunk_id=int(r["id"]), document_id=int(r["document_id"]), path=r["path"],
+               title=r["title"], page=r["page"], heading_path=tuple(json.loads(r["heading_path"])),
+               text=r["text"], score=-float(r["rank"]), tokens=r["tokens"],
+               doc_date=r["doc_date"], mtime=r["mtime"])
+
+
+def _local_zone() -> str:
+    """This machine's time zone name, for the ledger's local days (UTC when unknown)."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        try:
+            target = str(Path("/etc/localtime").resolve())
+            name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+        except OSError:
+            name = ""
+    return name if re.match(r"^[A-Za-z0-9_+\-/]+$", name or "") else "UTC"
+
+
+def _guard_psycopg() -> None:
+    try:
+        import psycopg
+    except ImportError:  # the store then fails on open, with its own message
+        return
+    guard_errors(PostgresStore, psycopg.Error)
+
+
+_guard_psycopg()

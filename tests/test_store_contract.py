@@ -1,0 +1,299 @@
+"""The store contract, run against both backends: SQLite (a file per test) and a real
+PostgreSQL server (127.0.0.1:5432, trust auth, database ``test``; a fresh schema per test,
+dropped after). PostgreSQL tests are skipped, with the reason, only when the server cannot be
+reached — and fail instead when ``CLOS_REQUIRE_POSTGRES=1`` (CI).
+
+The governance tests of test_govern run here too, on each backend, through its ``store`` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+
+import pytest
+
+from clos.errors import StoreError
+from clos.retrieve.analyzer import analyze
+from clos.store import is_postgres, store_at
+from clos.types import Answer, Chunk, Citation, Document, Section, Timings, Usage
+
+# The governance tests, collected again here with this module's ``store`` (both backends).
+from test_govern import (  # noqa: F401
+    test_allow_list_and_policies,
+    test_birth_date_taken_as_document_date_is_dropped,
+    test_duplicates_and_versions_across_runs,
+    test_governed_copy_holds_no_personal_data,
+    test_placeholders_consistent_across_documents_and_revealed,
+)
+
+PG_URL = os.environ.get("CLOS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_reachable() -> str | None:
+    """None when the test server answers, else why not (French)."""
+    try:
+        import psycopg
+    except ImportError:
+        return "le pilote psycopg n'est pas installé"
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"serveur injoignable ({exc})".strip()
+
+
+def drop_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL store URL on a fresh schema, dropped after the test."""
+    why = postgres_reachable()
+    if why is not None:
+        message = f"PostgreSQL à {PG_URL} : {why}."
+        if os.environ.get("CLOS_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"clos_test_{uuid.uuid4().hex[:12]}"
+    yield f"{PG_URL}?schema={schema}"
+    drop_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request, tmp_path):
+    """Where a store lives: a SQLite file, or a PostgreSQL URL (own schema)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "db.sqlite3")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(target):
+    s = store_at(target)
+    yield s
+    s.close()
+
+
+def _doc(path, text, title="Titre"):
+    return Document(path=path, title=title, format="txt", sections=[Section(text)],
+                    content_hash=f"h-{path}-{len(text)}")
+
+
+def _put(store, cid, doc):
+    chunks = [Chunk(text=s.text, ordinal=i, page=1, heading_path=("Chapitre",), tokens=10)
+              for i, s in enumerate(doc.sections)]
+    terms = [(" ".join(analyze(c.text)), " ".join(analyze(doc.title))) for c in chunks]
+    return store.replace_document(cid, doc, chunks, terms, size=len(doc.text))
+
+
+# ------------------------------------------------------------------ documents and search
+def test_replace_search_and_delete(store):
+    cid = store.collection_id("rh")
+    assert store.collection_id("rh") == cid
+    assert store.collection_id("absente", create=False) is None
+    a = _put(store, cid, _doc("/a.txt", "Les frais de déplacement des agents sont remboursés."))
+    _put(store, cid, _doc("/b.txt", "Le budget primitif est voté en mars."))
+    hits = store.search(cid, '"frais" OR "deplac"', 10)
+    assert [h.path for h in hits] == ["/a.txt"]
+    assert hits[0].heading_path == ("Chapitre",) and hits[0].score > 0
+    # Replacing a document leaves no stale chunk behind in the index.
+    a2 = _put(store, cid, _doc("/a.txt", "Les indemnités kilométriques sont fixées par arrêté."))
+    assert a2 != a
+    assert store.search(cid, '"frais"', 10) == []
+    assert len(store.search(cid, '"kilometr"', 10)) == 1
+    assert store.document_id(cid, "/a.txt") == a2
+    assert store.delete_documents([a2]) == 1
+    assert store.search(cid, '"kilometr"', 10) == []
+    assert store.chunk_count(cid) == 1 and store.chunk_count() == 1
+    assert store.term_document_frequencies(["kilometr", "budget"]) == {"budget": 1}
+    assert store.document_hashes(cid).keys() == {"/b.txt"}
+    assert [(c["name"], c["documents"]) for c in store.collections()] == [("rh", 1)]
+    assert store.stats()["chunks"] == 1
+
+
+def test_collections_are_isolated(store):
+    one, two = store.collection_id("un"), store.collection_id("deux")
+    _put(store, one, _doc("/x.txt", "subvention association sportive"))
+    assert store.search(two, '"subvent"', 5) == []
+    assert len(store.search(one, '"subvent"', 5)) == 1
+
+
+def test_fts_query_syntax_in_terms_is_harmless(store):
+    cid = store.collection_id("c")
+    _put(store, cid, _doc("/a.txt", "article L.2121-29 du code"))
+    assert len(store.search(cid, '"2121_29"', 5)) == 1
+    assert store.chunk_terms(store.search(cid, '"2121_29"', 5)[0].chunk_id)[0].split()[:2] == \
+        ["articl", "l2121_29"]
+    with pytest.raises(StoreError, match="La recherche a échoué"):
+        store.search(cid, 'NEAR(', 5)
+
+
+def test_near_queries_find_terms_close_to_each_other(store):
+    cid = store.collection_id("c")
+    _put(store, cid, _doc("/near.txt", "Les frais de déplacement des agents sont remboursés."))
+    _put(store, cid, _doc("/far.txt", "Les frais sont payés. " + "Autre phrase sans rapport. " * 6
+                          + "Déplacement prévu."))
+    found = [h.path for h in store.search(cid, 'NEAR("frais" "deplac", 3)', 5)]
+    assert found == ["/near.txt"]
+
+
+def test_the_chunk_count_follows_writes_of_another_connection(target):
+    store, other = store_at(target), store_at(target)
+    cid = store.collection_id("rh")
+    _put(store, cid, _doc("/a.txt", "Les frais de déplacement des agents sont remboursés."))
+    before = store.generation()
+    assert store.chunk_count() == 1
+    _put(other, other.collection_id("rh"), _doc("/c.txt", "Le CCAS anime la prévention."))
+    other.close()
+    assert store.chunk_count() == 2 and store.generation() != before
+    store.close()
+
+
+# --------------------------------------------------------------------------- vectors
+def test_vectors_pending_stored_and_read_back(store, target):
+    cid = store.collection_id("c")
+    _put(store, cid, _doc("/a.txt", "premier passage"))
+    _put(store, cid, _doc("/b.txt", "second passage"))
+    pending = store.pending_vectors(cid, "m", 10)
+    assert [text for _, text in pending] == ["premier passage", "second passage"]
+    version = store.data_version()
+    blobs = {cid_: bytes([i]) * 8 for i, (cid_, _) in enumerate(pending)}
+    assert store.add_vectors("m", blobs.items()) == 2
+    if is_postgres(target):  # SQLite's counts other connections' commits only
+        assert store.data_version() != version
+    assert store.pending_vectors(cid, "m", 10) == []
+    ids, vectors = store.vectors(cid, "m")
+    assert dict(zip(ids, vectors)) == blobs
+    first = ids[0]
+    assert store.vectors_of([first, 999999], "m") == {first: blobs[first]}
+    store.add_vectors("m", [(first, b"\x09" * 8)])  # replaced, not duplicated
+    assert store.vectors_of([first], "m") == {first: b"\x09" * 8}
+    hits = store.hits(ids)
+    assert sorted(h.chunk_id for h in hits) == sorted(ids) and all(h.score == 0 for h in hits)
+    assert store.stats()["vectors"] == 2
+
+
+# --------------------------------------------------------------------------- journals
+def test_answers_and_runs_are_logged(store):
+    cid = store.collection_id("c")
+    answer = Answer(question="Q ?", answer="R [1].", refused=False,
+                    citations=[Citation(1, "/a.pdf", 2, "citation", 5)], model="m",
+                    usage=Usage(100, 20), timings=Timings(0.01, 1.0, 2.0))
+    answer_id = store.log_answer(cid, answer)
+    row = store.answers()[0]
+    assert row["id"] == answer_id and row["prompt_tokens"] == 100 and "/a.pdf" in row["citations"]
+    run = store.start_run(cid)
+    store.log_ingest_error(run, "/x.pdf", "PDF chiffré")
+    store.finish_run(run, files_seen=3, files_failed=1)
+    assert store.stats()["answers"] == 1
+
+
+# ------------------------------------------------------------------------ governance
+def test_governance_rows_follow_the_document_but_pseudonyms_stay(store, settings):
+    from test_govern import HR, NIR, TODAY, doc
+
+    from clos.govern import Governor, reveal
+
+    cid = store.collection_id("rh")
+    g = Governor(store, settings, cid, today=TODAY)
+    review = g.review(doc(HR))
+    doc_id = store.replace_document(cid, review.document, [], [], size=0)
+    g.record(review, doc_id)
+    rows = store.review_rows(cid)
+    assert len(rows) == 1 and rows[0]["pii"]
+    assert NIR not in repr(rows) and "Sophie MARTIN" not in repr(rows)
+    store.delete_documents([doc_id])
+    assert store.review_rows(cid) == []
+    assert len(reveal(store, cid)) >= 4
+
+
+def test_pseudonym_numbers_are_assigned_once_per_value(store):
+    cid = store.collection_id("rh")
+    assert store.pseudonym_number(cid, "PERSONNE", "sophie martin", "Sophie MARTIN") == 1
+    assert store.pseudonym_number(cid, "PERSONNE", "jean dupont", "Jean DUPONT") == 2
+    assert store.pseudonym_number(cid, "PERSONNE", "sophie martin", "S. Martin") == 1
+    assert store.pseudonym_number(cid, "IBAN", "fr76", "FR76") == 1
+    assert store.pseudonyms_with_word(cid, "PERSONNE", "martin") == [("sophie martin",
+                                                                       "Sophie MARTIN")]
+    assert [p["n"] for p in store.pseudonyms(cid, "PERSONNE")] == [1, 2]
+
+
+# ---------------------------------------------------------------------------- ledger
+def test_ledger_record_and_summary(store, settings):
+    from test_impact import _fill
+
+    from clos.impact import ledger
+
+    answer = _fill(store, settings)
+    s = ledger.summary(store, by="user")
+    t = s["totals"]
+    assert (t["answers"], t["ingest_runs"], t["ingest_documents"]) == (2, 1, 2)
+    assert t["energy_wh"] == pytest.approx(3.4)
+    assert t["cloud_energy_wh"][0] == pytest.approx(2 * answer.cloud.energy_wh[0], rel=1e-5)
+    assert t["completion_tokens"] == 600
+    by_user = {g["key"]: g for g in s["groups"]}
+    assert by_user["alice"]["energy_wh"] == pytest.approx(3.2) and by_user["bob"]["answers"] == 1
+    assert [d["key"] for d in s["trend"]] == ["2025-05-01", "2025-05-02"]
+    assert s["methods"] == {"rapl": 3} and s["cloud_models"] == ["gpt-4o"]
+    by_collection = {g["key"] for g in ledger.summary(store, by="collection")["groups"]}
+    assert by_collection == {"mairie", "ecoles"}
+    later = ledger.summary(store, since=date(2025, 5, 2))
+    assert later["totals"]["answers"] == 1 and later["totals"]["ingest_runs"] == 0
+    assert ledger.summary(store, since=date(2030, 1, 1))["groups"] == []
+
+
+# ---------------------------------------------------------------------------- errors
+def test_a_database_error_is_a_french_store_error(store):
+    cid = store.collection_id("c")
+    with pytest.raises(StoreError, match="Erreur de la base de données") as err:
+        store.save_review(cid, 123456789, {"path": "/x", "decision": "index",
+                                           "pii_policy": "keep"}, [], [])  # no such document
+    assert err.value.__cause__ is not None
+
+
+def test_an_unreachable_server_is_a_clear_error():
+    store = store_at("postgresql://postgres@127.0.0.1:1/test")
+    with pytest.raises(StoreError, match="Impossible d'ouvrir la base PostgreSQL"):
+        store.collection_id("c")
+    with pytest.raises(StoreError, match="schéma"):
+        store_at("postgresql://postgres@127.0.0.1/test?schema=Robert'); DROP")
+
+
+# ------------------------------------------------------------ same ranking on both stores
+def test_postgres_ranks_as_sqlite_fts5_bm25_on_a_real_set(shared, pg_url, tmp_path, settings):
+    """kb532 (service-public, body only; 200 of its documents) indexed by the real pipeline in
+    both stores: for 40 questions, the 40 best chunks and their BM25 scores are the same."""
+    from clos.eval import load
+    from clos.eval.runner import index_set
+    from clos.pipeline import Clos
+    from clos.retrieve.lexical import match_expression
+
+    evalset = load(shared / "eval" / "service-public" / "spf_qr_test_kb532.json", body_only=True)
+    stores = {}
+    with Clos(settings.replace(data_dir=tmp_path / "sqlite")) as lite, \
+            Clos(settings.replace(data_dir=tmp_path / "pg", store=pg_url)) as pg:
+        for name, clos in (("sqlite", lite), ("postgresql", pg)):
+            index_set(clos, evalset, "kb", evalset.documents[:200])
+            stores[name] = (clos.store, clos.store.collection_id("kb"))
+        assert lite.store.chunk_count() == pg.store.chunk_count() > 300
+        compared = 0
+        for q in evalset.sample(40, seed=3):
+            terms = list(dict.fromkeys(analyze(q.question)))
+            if not terms:
+                continue
+            match = match_expression(terms)
+            a, b = (s.search(cid, match, 40) for s, cid in stores.values())
+            assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-9, abs=1e-12)
+            # Same chunks in the same order, except among exactly tied scores.
+            key = lambda hits: [(round(h.score, 9), h.path, h.text[:40]) for h in hits]  # noqa: E731
+            last = round(a[-1].score, 9) if a else None
+            assert [k for k in sorted(key(a)) if k[0] != last] == \
+                [k for k in sorted(key(b)) if k[0] != last]
+            compared += 1
+        assert compared >= 35

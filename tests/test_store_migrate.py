@@ -1,0 +1,124 @@
+"""`clos migrate-store`: an index copied SQLite → PostgreSQL → SQLite keeps every row (counts
+and checksums), searches the same, and an interrupted copy resumes where it stopped."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from clos.cli.main import app
+from clos.pipeline import Clos
+from clos.retrieve.lexical import match_expression
+from clos.retrieve.analyzer import analyze
+from clos.store import store_at
+from clos.store.copy import copy_store
+from clos.types import Answer, Timings, Usage
+
+from test_store_contract import pg_url  # noqa: F401  (fixture)
+
+TEXTS = {
+    "rh/arrete.txt": "Madame Sophie MARTIN est recrutée comme adjointe administrative. "
+                     "Les frais de déplacement des agents sont remboursés par la commune.",
+    "rh/BROUILLON-note.txt": "BROUILLON\n\nNote sur les astreintes des agents techniques.",
+    "finances/budget.txt": "Le budget primitif est voté en mars par le conseil municipal. "
+                           "Les subventions aux associations sportives sont reconduites.",
+    "ecoles/cantine.txt": "Les tarifs de la restauration scolaire dépendent du quotient familial.",
+}
+
+
+@pytest.fixture
+def source(tmp_path, settings):
+    """A SQLite data folder filled by the real pipeline (governance, ledger, an answer)."""
+    docs = tmp_path / "docs"
+    for name, text in TEXTS.items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text, encoding="utf-8")
+    data = tmp_path / "data"
+    with Clos(settings.replace(data_dir=data)) as clos:
+        clos.ingest([docs], collection="mairie")
+        cid = clos.store.collection_id("mairie")
+        clos.store.log_answer(cid, Answer("Q ?", "R.", False, [], "m", Usage(1, 2), Timings()))
+        clos.store.add_vectors("m", [(h.chunk_id, b"\x01" * 8)
+                                     for h in clos.store.search(cid, '"agent"', 10)])
+    return data
+
+
+def _search(store, question):
+    cid = store.collection_id("mairie", create=False)
+    return [(h.path, round(h.score, 9)) for h in
+            store.search(cid, match_expression(analyze(question)), 10)]
+
+
+def test_sqlite_to_postgres_and_back_loses_nothing(source, pg_url, tmp_path):
+    lite, pg, back = store_at(source), store_at(pg_url), store_at(tmp_path / "back.sqlite3")
+    report = copy_store(lite, pg, batch=3)
+    assert all(r.same for r in report) and {r.table for r in report} >= {
+        "documents", "chunks", "chunk_vectors", "governance_reviews", "governance_pseudonyms",
+        "impacts", "answers", "(index lexical)"}
+    assert sum(r.copied for r in report) > 20
+    copy_store(pg, back)
+    for question in ("frais de déplacement des agents", "budget voté en mars", "restauration scolaire"):
+        assert _search(lite, question) == _search(pg, question) == _search(back, question)
+        assert _search(lite, question)
+    assert lite.stats()["chunks"] == pg.stats()["chunks"] == back.stats()["chunks"]
+    # New rows get new ids after the copied ones.
+    cid = pg.collection_id("nouvelle")
+    assert cid > max(c for c in [lite.collection_id("mairie")])
+    for s in (lite, pg, back):
+        s.close()
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_copy_resumes(source, pg_url):
+    lite, pg = store_at(source), store_at(pg_url)
+    seen = []
+
+    def stop_in_chunks(table, n):
+        seen.append(table)
+        if table == "governance_pii_counts":
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        copy_store(lite, pg, batch=1, progress=stop_in_chunks)
+    assert "documents" in seen and "(index lexical)" not in seen
+    report = copy_store(lite, pg, batch=1)
+    assert all(r.same for r in report)
+    copied = {r.table: r.copied for r in report}
+    assert copied["documents"] == 0 and copied["(index lexical)"] > 0  # only what was missing
+    again = copy_store(lite, pg)
+    assert all(r.same for r in again)
+    # A third run copies nothing again but the last key group of composite-key tables.
+    assert {r.table for r in again if r.copied} <= {"chunk_vectors", "governance_pseudonyms",
+                                                     "governance_pii_counts",
+                                                     "governance_allowlist"}
+    lite.close()
+    pg.close()
+
+
+def test_cli_migrate_store_reports_in_french(source, pg_url, tmp_path):
+    result = CliRunner().invoke(app, ["migrate-store", str(source), pg_url])
+    assert result.exit_code == 0, result.output
+    assert "Copie vérifiée" in result.output and "identiques" in result.output
+    bad = CliRunner().invoke(app, ["migrate-store", str(source), str(source)])
+    assert bad.exit_code == 1 and "même base" in bad.output
+
+
+def test_the_pipeline_on_postgres_ingests_governs_and_retrieves_as_on_sqlite(source, pg_url,
+                                                                              settings):
+    docs = source.parent / "docs"
+    with Clos(settings.replace(data_dir=source.parent / "pgdata", store=pg_url)) as clos:
+        report = clos.ingest([docs], collection="mairie")
+        assert report.indexed >= 3
+        on_pg = [h.path for h in clos.retrieve("frais de déplacement des agents",
+                                               collection="mairie")]
+        rows = {r["path"]: r for r in clos.store.review_rows(clos.store.collection_id("mairie"))}
+        assert any(f["kind"] == "brouillon" for r in rows.values() for f in r["flags"])
+        assert "[PERSONNE_1]" in " ".join(h.text for h in clos.retrieve("adjointe administrative",
+                                                                        collection="mairie"))
+    with Clos(settings.replace(data_dir=source)) as clos:
+        on_sqlite = [h.path for h in clos.retrieve("frais de déplacement des agents",
+                                                   collection="mairie")]
+    assert on_pg == on_sqlite and on_pg[0].endswith("arrete.txt")
