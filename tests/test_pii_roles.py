@@ -19,6 +19,7 @@ from clos.govern.report import build_report, render_html
 from clos.govern.roles import attendance_blocks
 from clos.store import open_store
 from clos.types import Document, Section
+from test_store_contract import pg_url  # noqa: F401  (fixture: a fresh PostgreSQL schema)
 
 
 def people(text: str) -> list[str]:
@@ -175,3 +176,28 @@ def test_cli_policy_public_roles(store, settings):
     assert json.loads(result.stdout)["public_roles"] == "pseudonymiser"
     result = runner.invoke(_app(), ["policy", "set", "--roles-publics", "publier"])
     assert result.exit_code == 1 and "garder" in result.output
+
+
+# ------------------------------------------------------------------ both store backends
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path):
+    from clos.store import store_at
+
+    target = (str(tmp_path / "db.sqlite3") if request.param == "sqlite"
+              else request.getfixturevalue("pg_url"))
+    s = store_at(target)
+    yield s
+    s.close()
+
+
+def test_public_roles_in_both_stores(any_store, settings):
+    cid = any_store.collection_id("conseil")
+    assert any_store.public_roles(cid) is None
+    assert govern.get_policy(any_store, cid, settings).public_roles == "garder"
+    any_store.set_public_roles(cid, "pseudonymiser", "pseudonymise")
+    assert any_store.public_roles(cid) == "pseudonymiser"
+    any_store.add_public_names(cid, [("abrial leon", "Léon ABRIAL")], "/a.txt")
+    any_store.add_public_names(cid, [("abrial leon", "Léon ABRIAL"), ("touzet irene", "Irène TOUZET")],
+                               "/b.txt")
+    names = {n["name"]: n["documents"] for n in any_store.public_names(cid)}
+    assert names == {"Léon ABRIAL": 2, "Irène TOUZET": 1}
