@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from clos import govern
@@ -19,6 +18,7 @@ from clos.govern.report import build_report, render_html
 from clos.govern.roles import attendance_blocks
 from clos.store import open_store
 from clos.types import Document, Section
+from test_govern import _app  # the governance CLI on its own Typer app
 from test_store_contract import pg_url  # noqa: F401  (fixture: a fresh PostgreSQL schema)
 
 
@@ -151,19 +151,6 @@ def test_collection_list_learnt_and_reported(store, settings):
     assert report["documents_with_public_names"] == 2
     page = render_html(report)
     assert "Noms dans un rôle public" in page and "Sabine VERNOUX" in page
-
-
-def _app() -> typer.Typer:
-    from clos.cli.govern import register
-
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Clos."""
-
-    register(app)
-    return app
 
 
 def test_cli_policy_public_roles(store, settings):

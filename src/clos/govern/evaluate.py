@@ -8,6 +8,7 @@ counts when its type is right and it overlaps a gold entity by at least half of 
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,16 @@ def _locate(text: str, item: dict[str, Any], needle: str) -> int:
 
 def _outcome(item: dict[str, Any], review: Any, text: str) -> dict[str, Any]:
     start = _locate(text, item, item["text"])
+    if start < 0:
+        # The reader may lay the text out otherwise now (a table read cell by cell): look for
+        # the name alone, then for the longest word of the old detection.
+        words = sorted(re.findall(r"[^\W\d_][\w'’-]{3,}", item["text"]), key=len, reverse=True)
+        for needle in ([item["gold"]] if item.get("gold") else []) + words[:1]:
+            start = _locate(text, item, needle)
+            if start >= 0:
+                item = {**item, "text": needle, "gold": needle if item["label"] != "not_person"
+                        else item["gold"]}
+                break
     out = {"id": item["id"], "label": item["label"], "type": item["type"], "text": item["text"],
            "error": None, "person": False, "pseudonymised": False, "exact": False, "found": False,
            "baseline_exact": item["label"] in ("private", "public") and item["gold"] == item["text"]}
@@ -184,7 +195,7 @@ def _outcome(item: dict[str, Any], review: Any, text: str) -> dict[str, Any]:
 
 
 def _person_scores(outcomes: list[dict[str, Any]], *, baseline: bool = False) -> dict[str, Any]:
-    people = [o for o in outcomes if o["label"] in PERSON_LABELS]
+    people = [o for o in outcomes if o["label"] in PERSON_LABELS and not o["error"]]
     detected = [o for o in people if baseline or o["person"]]
     pseudo = [o for o in people if baseline or o["pseudonymised"]]
     ratio = lambda a, b: round(a / b, 4) if b else None  # noqa: E731

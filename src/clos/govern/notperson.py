@@ -55,14 +55,15 @@ class Context:
 
     def __init__(self, texts: Sequence[str], found: Sequence[list[Finding]] = (),
                  known: Iterable[str] = ()) -> None:
-        from clos.govern.roles import attendance_blocks
+        from clos.govern.roles import attendance_blocks, join
 
         # Names listed in an attendance block are people whatever sits around them elsewhere.
         self.listed = {_names.name_key(k) for k in known}
-        for text, group in zip(texts, found):
-            blocks = attendance_blocks(text)
+        joined, offsets = join(texts)
+        blocks = attendance_blocks(joined)
+        for start, group in zip(offsets, found):
             self.listed.update(_names.name_key(f.text) for f in group
-                               if any(b.start <= f.start < b.end for b in blocks))
+                               if any(b.start <= f.start + start < b.end for b in blocks))
         self.listed_surnames = {_names.surname_key(k) for k in self.listed if " " in k}
         self.confirmed: set[str] = set()  # surnames of full names kept by a first veto
         learnt = {m.group(1) for t in texts for m in _QUARTIER_RE.finditer(t)}
@@ -95,11 +96,10 @@ class Context:
 
 def veto(texts: Sequence[str], found: list[list[Finding]], ctx: Context) -> list[list[Finding]]:
     """Drop or trim the name candidates each text's context explains as something else."""
+    from clos.govern.roles import join
+
     # Readers cut tables into one section per cell: columns are judged on the joined text.
-    joined, offsets, pos = "\n".join(texts), [], 0
-    for t in texts:
-        offsets.append(pos)
-        pos += len(t) + 1
+    joined, offsets = join(texts)
     out = []
     for i, (text, group) in enumerate(zip(texts, found)):
         kept = []
@@ -140,7 +140,7 @@ def _judge(text: str, f: Finding, ctx: Context, code: list[tuple[int, int]], joi
         return None  # « DDASS des Pyrénées-Orientales », « Express COG », « CAF » after « (CAF) »
     # A name followed (or ended) by a neighbourhood is a school or a building: « Jean ZAY PORT
     # MARIANNE », « Pablo PICASSO MOSSON ».
-    line_toks = _names._tokens(text[f.start:_line_end(text, f.end)])
+    line_toks = _names._tokens(text[f.start:min(_line_end(text, f.end), f.end + 40)])
     for k in range(1, len(line_toks)):
         if line_toks[k - 1].end <= len(f.text) + 1 and ctx.neighbourhood_at(line_toks, k):
             if k >= len(toks) or line_toks[k].start < len(f.text):

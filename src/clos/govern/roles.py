@@ -63,6 +63,12 @@ _CITATION_LINE = re.compile(r"[\"“«‘][^\n]{8,}\b(?:19|20)\d\d\b")
 _PRIVATE_MARKERS = re.compile(
     r"(?i)confidentiel|diffusion\s+restreinte|dossier\s+(?:individuel|du\s+personnel|m[ée]dical|social)|"
     r"bulletin\s+de\s+(?:paie|salaire)|fiche\s+de\s+paie|donn[ée]es\s+de\s+sant[ée]")
+# Cheap test first: ``_BEFORE`` (anchored at the end, many alternatives) is slow on long text.
+_BEFORE_HINT = re.compile(
+    r"(?i)maire|adjoint|conseill|pr[ée]si|d[ée]put|s[ée]nat|pr[ée]f|directeur|directrice|secr[ée]taire|"
+    r"rapporteu|ministre|d[ée]l[ée]gu|questeu|questrice|[ée]lu|sign[ée]|ma[îi]tre|architecte|notaire|"
+    r"crivain|aut(?:eur|rice)|artiste|conteu|peintre|photographe|r[ée]alisat|composit|chercheu|"
+    r"historien|journaliste|philosophe|romanci|po[èe]te")
 # After a name: « , Adjoint délégué », « rapporte », « (Maire) ».
 _AFTER = re.compile(
     r"(?i)^\s*(?:[,(–-]\s*(?:l[ae']\s*)?" + _ROLE_WORDS + r"\b|rapporte\b|,\s*rapporte\b)")
@@ -140,9 +146,20 @@ def _is_name_item(item: str) -> bool:
     toks = _names._tokens(item)
     if not 1 <= len(toks) <= 7:
         return False
-    if any(not (t.is_upper or t.is_cap or t.is_particle) for t in toks):
-        return False
-    return any(t.is_upper and len(t.text) >= 2 for t in toks) or len(toks) >= 2
+    if any(not (t.is_upper or t.is_cap or t.is_particle)
+           or t.is_common and t.is_cap and not t.is_first_name for t in toks):
+        return False  # « Personnel Municipal - Instances Paritaires » is the next heading
+    return any(t.is_upper and len(t.text) >= 2 for t in toks) or toks[0].is_first_name
+
+
+def join(texts: Sequence[str]) -> tuple[str, list[int]]:
+    """The texts of one document joined by newlines, and where each starts: readers cut lists
+    and tables into one section per line or cell, so context is read across them."""
+    offsets, pos = [], 0
+    for t in texts:
+        offsets.append(pos)
+        pos += len(t) + 1
+    return "\n".join(texts), offsets
 
 
 def is_public_document(texts: Sequence[str], findings: Iterable[Finding], title: str = "") -> bool:
@@ -161,11 +178,11 @@ def role_context(text: str, start: int, end: int) -> bool:
     """True when the name at ``text[start:end]`` is written as acting in a public role."""
     before = text[max(0, start - 120):start]
     before = _CIVILITY_BEFORE.sub("", before)
-    if _BEFORE.search(before) or _AFTER.match(text[end:end + 80]):
+    if _BEFORE_HINT.search(before) and _BEFORE.search(before) or _AFTER.match(text[end:end + 80]):
         return True
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start:len(text) if line_end < 0 else line_end]
+    line_start = text.rfind("\n", max(0, start - 300), start) + 1 or max(0, start - 300)
+    line_end = text.find("\n", end, end + 300)
+    line = text[line_start:min(len(text), end + 300) if line_end < 0 else line_end]
     if _CITATION_LINE.search(line):
         return True
     # The sentence, and what introduces it (« 14h-15h30 : Table ronde. Avec X, Y »).
@@ -193,19 +210,19 @@ def classify(texts: Sequence[str], findings: Sequence[list[Finding]], *,
 
     public_keys = {_names.name_key(k) for k in known if k}
     named: set[str] = set()  # full names seen in a public role in these texts
-    blocks_per_text = [attendance_blocks(t) for t in texts]
-    # Readers cut lists and tables into sections: the context of a name is the joined text.
-    joined, offsets, pos = "\n".join(texts), [], 0
-    for t in texts:
-        offsets.append(pos)
-        pos += len(t) + 1
-    for i, (blocks, group) in enumerate(zip(blocks_per_text, findings)):
+    # Readers cut lists and tables into sections: blocks and contexts are read on the joined text.
+    joined, offsets = join(texts)
+    blocks = attendance_blocks(joined)
+    for i, group in enumerate(findings):
         for f in group:
             if f.type != "PERSONNE":
                 continue
-            block = next((b for b in blocks if b.start <= f.start < b.end), None)
+            at = f.start + offsets[i]
+            block = next((b for b in blocks if b.start <= at < b.end), None)
             if block is not None:
                 block.names.append(f.text)
+            elif _names.name_key(f.text) in public_keys:
+                pass  # already known (listed above, or by the collection): no context needed
             elif not role_context(joined, f.start + offsets[i], f.end + offsets[i]):
                 continue
             public_keys.add(_names.name_key(f.text))
@@ -216,10 +233,17 @@ def classify(texts: Sequence[str], findings: Sequence[list[Finding]], *,
     private_surnames = {_surname(f.text) for group in findings for f in group
                         if f.type == "PERSONNE" and " " in _names.name_key(f.text)
                         and _names.name_key(f.text) not in public_keys}
+    public_words = {w for k in public_sets for w in k}
     out = []
-    for group in findings:
+    for i, group in enumerate(findings):
         marked = []
         for f in group:
+            key = _names.name_key(f.text) if f.type == "PERSONNE" else ""
+            # « Cédric de SAINT-⏎JOUAN »: the end of a public name cut at a hyphen.
+            cut = key and " " not in key and key in public_words \
+                and re.search(r"-\s*$", joined[max(0, f.start + offsets[i] - 3):f.start + offsets[i]])
+            if cut:
+                f = dataclasses.replace(f, role="public")
             key = _names.name_key(f.text) if f.type == "PERSONNE" else ""
             lone = f.type == "PERSONNE" and " " not in key and key in public_surnames \
                 and key not in private_surnames
@@ -230,7 +254,7 @@ def classify(texts: Sequence[str], findings: Sequence[list[Finding]], *,
                 f = dataclasses.replace(f, role="public")
             marked.append(f)
         out.append(marked)
-    return out, [b for blocks in blocks_per_text for b in blocks], named
+    return out, blocks, named
 
 
 @functools.lru_cache(maxsize=4096)
@@ -243,18 +267,23 @@ def move_attendance(doc) -> int:
     ``doc.metadata["attendance"]``: repeated in every deliberation, they would otherwise crowd
     retrieval. Returns how many blocks moved. The text moved is the governed one (names kept or
     already replaced by placeholders, as the policy decided)."""
-    moved: list[str] = []
-    for section in doc.sections:
-        blocks = attendance_blocks(section.text)
-        if not blocks:
-            continue
-        pieces, cursor = [], 0
+    joined, offsets = join([s.text for s in doc.sections])
+    blocks = attendance_blocks(joined)
+    if not blocks:
+        return 0
+    kept = []
+    for section, start in zip(doc.sections, offsets):
+        end = start + len(section.text)
+        pieces, cursor = [], start
         for b in blocks:
-            pieces.append(section.text[cursor:b.start])
-            moved.append(" ".join(section.text[b.start:b.end].split()))
-            cursor = b.end
-        pieces.append(section.text[cursor:])
-        section.text = "".join(pieces)
-    if moved:
-        doc.metadata["attendance"] = "\n".join(moved)
-    return len(moved)
+            if b.end <= start or b.start >= end:
+                continue
+            pieces.append(joined[cursor:max(cursor, b.start)])
+            cursor = min(end, b.end)
+        pieces.append(joined[cursor:end])
+        section.text = "".join(pieces).strip() if len(pieces) > 1 else section.text
+        if section.text.strip():
+            kept.append(section)
+    doc.sections = kept
+    doc.metadata["attendance"] = "\n".join(" ".join(joined[b.start:b.end].split()) for b in blocks)
+    return len(blocks)
