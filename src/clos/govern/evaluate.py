@@ -149,6 +149,7 @@ def _locate(text: str, item: dict[str, Any], needle: str) -> int:
 
 
 def _outcome(item: dict[str, Any], review: Any, text: str) -> dict[str, Any]:
+    baseline_exact = item["label"] in ("private", "public") and item["gold"] == item["text"]
     start = _locate(text, item, item["text"])
     if start < 0:
         # The reader may lay the text out otherwise now (a table read cell by cell): look for
@@ -162,7 +163,7 @@ def _outcome(item: dict[str, Any], review: Any, text: str) -> dict[str, Any]:
                 break
     out = {"id": item["id"], "label": item["label"], "type": item["type"], "text": item["text"],
            "error": None, "person": False, "pseudonymised": False, "exact": False, "found": False,
-           "baseline_exact": item["label"] in ("private", "public") and item["gold"] == item["text"]}
+           "baseline_exact": baseline_exact}
     if start < 0:
         out["error"] = "introuvable dans le texte relu"
         return out
