@@ -53,14 +53,19 @@ def quality() -> dict:
     return result
 
 
-def throughput(limit: int | None, load_s: float) -> dict:
+def throughput(limit: int | None, load_s: float, docs_from: str | None = None) -> dict:
     if not PDF_DIR.is_dir():
         print(f"\n(corpus absent : {PDF_DIR} — débit non mesuré)")
         return {}
     files = sorted(PDF_DIR.glob("*.pdf"))[:limit]
 
     t0 = time.perf_counter()
-    docs = [read_document(p) for p in files]
+    if docs_from:  # the documents another version of Clos read: the same input for both
+        import pickle
+
+        docs = pickle.loads(Path(docs_from).read_bytes())
+    else:
+        docs = [read_document(p) for p in files]
     read_s = time.perf_counter() - t0
     pages = sum(d.pages or 1 for d in docs)
     t0 = time.perf_counter()
@@ -119,17 +124,23 @@ def real_sample(quick: bool) -> dict:
 
 
 def compare(src: str, quick: bool, mine: dict) -> dict:
-    """The throughput of the code under ``src``, measured by this script in a subprocess."""
-    cmd = [sys.executable, __file__, "--throughput-only"] + (["--quick"] if quick else [])
+    """The throughput of the code under ``src``, measured by this script in a subprocess, on the
+    documents this code read (so that both governance passes see the same sections)."""
+    import pickle
+
+    files = sorted(PDF_DIR.glob("*.pdf"))[:30 if quick else None]
+    docs_file = Path(tempfile.mkdtemp()) / "docs.pickle"
+    docs_file.write_bytes(pickle.dumps([read_document(p) for p in files]))
+    cmd = [sys.executable, __file__, "--throughput-only", "--docs-from", str(docs_file)] \
+        + (["--quick"] if quick else [])
     env = {**os.environ, "PYTHONPATH": src}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     other = json.loads(done.stdout.strip().splitlines()[-1])
     ratio = mine["review_pages_per_s"] / other["review_pages_per_s"]
-    table("Débit de la gouvernance : ce code / code de référence",
-          ["code", "gouvernance seule (pages/s)", "lecture + découpage + gouvernance (pages/s)"],
-          [[src, other["review_pages_per_s"], other["read_and_govern_pages_per_s"]],
-           ["ce code", mine["review_pages_per_s"], mine["read_and_govern_pages_per_s"]],
-           ["rapport", ratio, mine["read_and_govern_pages_per_s"] / other["read_and_govern_pages_per_s"]]])
+    table("Débit de la gouvernance seule, mêmes documents lus : ce code / code de référence",
+          ["code", "gouvernance seule (pages/s)"],
+          [[src, other["review_pages_per_s"]], ["ce code", mine["review_pages_per_s"]],
+           ["rapport", ratio]])
     return {"src": src, "reference": other, "review_ratio": ratio}
 
 
@@ -138,6 +149,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="30 PDF au lieu de 123")
     parser.add_argument("--compare", metavar="SRC", help="src/ d'une autre version de Clos")
     parser.add_argument("--throughput-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--docs-from", help=argparse.SUPPRESS)
     args = parser.parse_args()
     started = time.perf_counter()
     _nlp()  # spaCy loads once per process: measured apart from both figures
@@ -153,7 +165,7 @@ def main() -> None:
         import io
 
         with contextlib.redirect_stdout(io.StringIO()):
-            result = throughput(30 if args.quick else None, load_s)
+            result = throughput(30 if args.quick else None, load_s, args.docs_from)
         print(json.dumps(result))
         return
     data = {"quality": quality(), "real_sample": real_sample(args.quick),
