@@ -103,7 +103,7 @@ def test_heading_at_the_foot_of_a_page_flows_to_its_text(tmp_path):
     assert night.heading_path[-1] == "B) Remboursement des nuitées :"
     chunk = next(c for c in chunk_document(doc) if "17,50" in c.text)
     assert "A) Remboursement des repas du midi et du soir :" in chunk.text
-    assert (chunk.page, chunk.page_end) == (1, 2)
+    assert (chunk.page, chunk.page_end, chunk.page_starts[0]) == (2, 2, (0, 1))
     assert chunk.page_for("montant forfaitaire de 17,50 € par repas") == 2
     assert chunk.page_for("A) Remboursement des repas") == 1
 
@@ -117,7 +117,7 @@ def test_real_deliberation_heading_path_flows_across_page_break(corpus):
     chunk = next(c for c in chunk_document(doc) if "15,25€" in c.text)
     assert "A) Remboursement des repas du midi et du soir" in chunk.text
     assert chunk.page_for("montant forfaitaire de 15,25€ par repas") == 2
-    assert chunk.page_end == 2
+    assert chunk.page == chunk.page_end == 2  # a citation of the chunk names page 2
 
 
 # ------------------------------------------------------------------------------ tables
@@ -128,6 +128,19 @@ def test_ruled_table_is_a_table_with_its_rows(tmp_path):
     text = " ".join(s.text for s in doc.sections if s.kind != "table")
     assert "Conservatoire" not in text  # cells are not repeated as loose text
     assert text.index("ci-dessous") < text.index("stables")
+
+
+def test_long_table_chunks_each_start_with_the_header_row(tmp_path):
+    doc = read_document(make_pdfs.ruled_table(tmp_path / "ateliers.pdf", extra_rows=40))
+    table = next(s for s in doc.sections if s.kind == "table")
+    assert len(table.text.split("\n")) == len(make_pdfs.TABLE) + 40
+    chunks = [c for c in chunk_document(doc, target_tokens=120, max_tokens=160) if " | " in c.text]
+    assert len(chunks) >= 3
+    header = " | ".join(make_pdfs.TABLE[0])
+    tables = [[row for row in c.text.split("\n") if " | " in row] for c in chunks]
+    assert all(rows[0] == header for rows in tables)  # the header opens each chunk's table
+    rows = [row for rows in tables for row in rows[1:]]
+    assert "Direction de la culture | Conservatoire | 11" in rows and len(rows) == len(set(rows))
 
 
 def test_real_deliberation_tables_and_continued_header(corpus):
@@ -147,13 +160,13 @@ def test_real_deliberation_tables_and_continued_header(corpus):
 def test_white_tiny_and_off_page_text_is_hidden_not_body(tmp_path):
     doc = read_document(make_pdfs.hidden_text(tmp_path / "cache.pdf"))
     text = _body(doc)
-    assert "4 500 euros" in text
+    assert "4 500 euros" in text and make_pdfs.BANNER in text
     for secret in (make_pdfs.HIDDEN_WHITE, make_pdfs.HIDDEN_TINY, make_pdfs.HIDDEN_OUTSIDE):
         assert secret.split(":")[0] not in text
     hidden = {s.text for s in doc.hidden}
-    assert make_pdfs.HIDDEN_WHITE in hidden and make_pdfs.HIDDEN_TINY in hidden
+    assert {make_pdfs.HIDDEN_WHITE, make_pdfs.HIDDEN_TINY, make_pdfs.HIDDEN_OUTSIDE} <= hidden
     reasons = {n.detail["reason"] for n in doc.notes if n.kind == "hidden_text"}
-    assert {"white", "tiny"} <= reasons
+    assert reasons == {"white", "tiny", "outside"}
     assert all(n.page == 1 and n.message.startswith("Page 1") for n in doc.notes if n.kind == "hidden_text")
     assert not any("99 000" in c.text for c in chunk_document(doc))
 

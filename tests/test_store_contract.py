@@ -17,9 +17,10 @@ import pytest
 from clos.errors import StoreError
 from clos.retrieve.analyzer import analyze
 from clos.store import is_postgres, store_at
-from clos.types import Answer, Chunk, Citation, Document, Section, Timings, Usage
+from clos.types import Answer, Citation, Timings, Usage
 
 # The governance tests, collected again here with this module's ``store`` (both backends).
+from test_store import _doc, _put
 from test_govern import (  # noqa: F401
     test_allow_list_and_policies,
     test_birth_date_taken_as_document_date_is_dropped,
@@ -78,18 +79,6 @@ def store(target):
     s = store_at(target)
     yield s
     s.close()
-
-
-def _doc(path, text, title="Titre"):
-    return Document(path=path, title=title, format="txt", sections=[Section(text)],
-                    content_hash=f"h-{path}-{len(text)}")
-
-
-def _put(store, cid, doc):
-    chunks = [Chunk(text=s.text, ordinal=i, page=1, heading_path=("Chapitre",), tokens=10)
-              for i, s in enumerate(doc.sections)]
-    terms = [(" ".join(analyze(c.text)), " ".join(analyze(doc.title))) for c in chunks]
-    return store.replace_document(cid, doc, chunks, terms, size=len(doc.text))
 
 
 # ------------------------------------------------------------------ documents and search
@@ -297,3 +286,17 @@ def test_postgres_ranks_as_sqlite_fts5_bm25_on_a_real_set(shared, pg_url, tmp_pa
                 [k for k in sorted(key(b)) if k[0] != last]
             compared += 1
         assert compared >= 35
+
+
+def test_postgres_migrations_mirror_every_sqlite_table_and_column(pg_url, tmp_path):
+    """A SQLite migration without its PostgreSQL counterpart (pg_migrations) fails here."""
+    from clos.store.copy import SKIP, _columns, _table_names
+
+    lite, pg = store_at(tmp_path / "db.sqlite3"), store_at(pg_url)
+    tables = {t for t in _table_names(lite) if t not in SKIP}
+    assert tables <= set(_table_names(pg))
+    for table in sorted(tables):
+        assert set(_columns(lite, table)) == set(_columns(pg, table)), table
+    assert pg.schema_version() >= 5
+    lite.close()
+    pg.close()

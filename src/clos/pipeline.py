@@ -12,12 +12,14 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
-from clos import impact
+from clos import collection_templates, impact
 from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
-from clos.errors import ClosError, IngestError
+from clos.errors import ClosError, IngestError, ModelError
 from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
+from clos.ingest.accounting import FileEntry, notes_as_dicts, status_of, summarise
+from clos.ingest.mail import message_of
 from clos.retrieve import LexicalRetriever, analyze
 from clos.retrieve.dense import HybridRetriever, embed_chunks, embed_pending
 from clos.retrieve.embedders import load_embedder
@@ -50,6 +52,20 @@ class IngestReport:
     duration_s: float = 0.0
     errors: list[tuple[str, str]] = field(default_factory=list)
     impact: dict | None = None
+    # Every file met, with its status (indexed | partial | excluded | failed | skipped) and French
+    # reasons; e-mail attachments appear under « message.eml#piece-jointe/nom ».
+    files: list[FileEntry] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``errors`` as {path, reason}, ``files`` as {path, status, reasons}."""
+        data = {k: v for k, v in vars(self).items() if k not in ("errors", "files")}
+        data["errors"] = [{"path": p, "reason": r} for p, r in self.errors]
+        data["files"] = [e.to_dict() for e in self.files]
+        return data
+
+    def to_check(self) -> list[FileEntry]:
+        """Files a person should know about: anything but indexed-whole and unchanged."""
+        return [e for e in self.files if e.status not in ("indexed", "skipped") or e.reasons]
 
 
 class Clos:
@@ -64,6 +80,9 @@ class Clos:
         self.retriever = lexical if self.embedder is None else HybridRetriever(
             lexical, self.embedder, dense_weight=self.settings.dense_weight,
             pool=self.settings.dense_pool, windows=self.settings.dense_windows)
+        # During `ingest`, documents are indexed lexically first (searchable at once) and their
+        # vectors computed after, by batches (embed_pending): see ingest().
+        self._defer_vectors = False
 
     def close(self) -> None:
         self.retriever.close()
@@ -90,6 +109,11 @@ class Clos:
             raise IngestError(missing[0], "chemin introuvable")
         cid = self.store.collection_id(name)
         known = self.store.document_hashes(cid)
+        # A run killed between indexing a file and recording its review left the document
+        # without one: read it again (its message too, for an attachment).
+        for path in self.store.unreviewed_paths(cid):
+            known.pop(path, None)
+            known.pop(message_of(path) or path, None)
         # Files excluded by governance are not in the index but need no new review unchanged.
         excluded = {p: (None, h) for p, h in excluded_paths(self.store, cid).items()}
         governor = Governor(self.store, self.settings, cid)
@@ -97,21 +121,33 @@ class Clos:
         skipped: list[IngestError] = []
         files = list(iter_files(roots, skipped=skipped))
         for err in skipped:  # files named explicitly that Clos cannot read
-            self._fail(report, err.path, err.reason)
+            self._fail(report, err.path, err.reason, cid)
         if progress:
             progress.start(len(files))
         start = time.perf_counter()
         with impact.measure() as run:
             seen_before = {**excluded, **known}  # built once: rebuilt per file it was O(n²)
-            for path in files:
-                report.files_seen += 1
-                error = self._ingest_one(path, cid, seen_before, governor, report)
-                run.checkpoint()  # a RAPL counter may wrap more than once in a long run
-                if progress:
-                    progress.advance(str(path), pages=report.pages, error=error)
+            self._defer_vectors = True
+            try:
+                for path in files:
+                    report.files_seen += 1
+                    error = self._ingest_one(path, cid, seen_before, governor, report)
+                    run.checkpoint()  # a RAPL counter may wrap more than once in a long run
+                    if progress:
+                        progress.advance(str(path), pages=report.pages, error=error)
+            finally:
+                self._defer_vectors = False
             if sync:
                 report.removed = self._sync(cid, roots, {str(p) for p in files}, known, excluded)
-            report.vectors += self.embed_pending(cid)  # chunks indexed before vectors existed
+            # Every document is searchable (lexically) by now; vectors follow, by batches, for
+            # this run's chunks and any an earlier run left without one.
+            try:
+                report.vectors += self.embed_pending(cid, progress=progress,
+                                                     expected=report.chunks)
+            except ModelError as exc:  # an embeddings server down: the documents stay searchable
+                report.errors.append(("(vecteurs)", f"{exc.message} Les documents restent "
+                                      "consultables par mots ; les vecteurs manquants seront "
+                                      "calculés au prochain « clos ingest »."))
             self._changed()  # governance may have retired older copies
         report.duration_s = time.perf_counter() - start
         assessed = impact.assess(run.measurement, prompt_tokens=0, completion_tokens=0,
@@ -135,19 +171,27 @@ class Clos:
                   f"{title_terms} {' '.join(analyze(' '.join(c.heading_path)))}".strip())
                  for c in chunks]
         doc_id = self.store.replace_document(collection_id, doc, chunks, terms, size=size)
-        if self.embedder is not None and chunks:
+        if self.embedder is not None and chunks and not self._defer_vectors:
             # The stored (pseudonymised) text is what gets embedded, never the original.
             embed_chunks(self.store, self.embedder, [(c.id, c.text) for c in chunks],
                          windows=self.settings.dense_windows)
         self._changed()
         return doc_id, len(chunks)
 
-    def embed_pending(self, collection_id: int) -> int:
-        """Embed the collection's chunks that have no vector for the current embedder."""
+    def embed_pending(self, collection_id: int, *, progress=None, expected: int = 0) -> int:
+        """Embed the collection's chunks that have no vector for the current embedder, by
+        batches (a server gets embed_batch × embed_workers texts per round, its workers all
+        busy). ``progress`` may have ``vectors_start(total)`` / ``vectors_advance(done)``;
+        ``expected`` is the number of chunks this run indexed (the bar grows if more wait)."""
         if self.embedder is None:
             return 0
-        done = embed_pending(self.store, self.embedder, collection_id,
-                             windows=self.settings.dense_windows)
+        start = getattr(progress, "vectors_start", None)
+        advance = getattr(progress, "vectors_advance", None)
+        if start:
+            start(expected)
+        s = self.settings
+        done = embed_pending(self.store, self.embedder, collection_id, windows=s.dense_windows,
+                             batch=max(32, s.embed_batch * s.embed_workers), progress=advance)
         if done:
             self._changed()
         return done
@@ -163,23 +207,16 @@ class Clos:
             digest = file_hash(path)
             if key in known and known[key][1] == digest:
                 report.skipped += 1
+                report.files.append(FileEntry(key, "skipped"))
                 return None
             with impact.measure() as run:
                 doc = read_document(path)
                 doc.content_hash = digest
-                review = governor.review(doc)
-                doc_id = None
-                if review.decision == "exclude":
-                    report.excluded += 1
-                else:
-                    doc = review.document
-                    doc_id, n_chunks = self.index_document(cid, doc, size=path.stat().st_size)
-                    report.indexed += 1
-                    report.chunks += n_chunks
-                    report.vectors += n_chunks if self.embedder is not None else 0
-                    report.pages += doc.pages or 1
-                # An older copy this file replaces leaves the index (duplicate or version).
-                report.excluded += governor.record(review, doc_id)
+                # Attachments first: a run stopped before the message is recorded reads it all again.
+                for part in doc.attachments:
+                    self._index_read(part, cid, governor, report, size=part.metadata.get("size", 0))
+                self._forget_attachments(cid, key, known, {a.path for a in doc.attachments})
+                doc_id = self._index_read(doc, cid, governor, report, size=path.stat().st_size)
             if doc_id is not None:
                 impact.ledger.record(
                     self.store, kind="ingest_document", ref_id=doc_id, collection_id=cid,
@@ -188,22 +225,68 @@ class Clos:
             return None
         except (IngestError, OSError) as exc:
             reason = exc.reason if isinstance(exc, IngestError) else f"lecture impossible ({exc})"
-            self._fail(report, key, reason)
+            self._fail(report, key, reason, cid)
             return reason
 
-    def _fail(self, report: IngestReport, path: str, reason: str) -> None:
+    def _index_read(self, doc: Document, cid: int, governor, report: IngestReport, *,
+                    size: int) -> int | None:
+        """Govern and index one document already read; account for it (and for the older copies
+        it retires) in the report and the store. Returns the document id, None when excluded."""
+        review = governor.review(doc)
+        doc_id = None
+        if review.decision == "exclude":
+            report.excluded += 1
+            entry = FileEntry(doc.path, "excluded", _exclusion_reasons(doc, review))
+        else:
+            governed = review.document
+            doc_id, n_chunks = self.index_document(cid, governed, size=size)
+            report.indexed += 1
+            report.chunks += n_chunks
+            report.pages += governed.pages or 1
+            entry = FileEntry(doc.path, status_of(doc.notes), summarise(doc.notes))
+        # An older copy this file replaces leaves the index (duplicate or version).
+        retired = governor.record(review, doc_id)
+        report.excluded += retired
+        report.files.append(entry)
+        self.store.save_reading_report(cid, entry.path, entry.status, entry.reasons,
+                                       notes_as_dicts(doc.notes))
+        if retired:
+            for match in review.supersedes:
+                if governor.policy.action(match.kind) == "exclude" and match.other.document_id:
+                    what = "copie" if match.kind == "doublon" else "version antérieure"
+                    older = FileEntry(match.other.path, "excluded", [
+                        f"{what} de « {Path(doc.path).name} », retiré(e) de l'index"])
+                    report.files = [e for e in report.files if e.path != older.path] + [older]
+                    self.store.save_reading_report(cid, older.path, older.status, older.reasons, [])
+        return doc_id
+
+    def _forget_attachments(self, cid: int, message: str, known: dict, kept: set[str]) -> None:
+        """A message read again: its attachments that are gone leave the index and the reports."""
+        gone = [p for p in known if message_of(p) == message and p not in kept]
+        if gone:
+            forget(self.store, cid, gone)
+            self.store.delete_documents(known[p][0] for p in gone if known[p][0] is not None)
+            self.store.forget_reading_reports(cid, gone)
+
+    def _fail(self, report: IngestReport, path: str, reason: str, cid: int | None = None) -> None:
         report.failed += 1
         report.errors.append((path, reason))
+        report.files.append(FileEntry(path, "failed", [reason]))
         self.store.log_ingest_error(report.run_id, path, reason)
+        if cid is not None:
+            self.store.save_reading_report(cid, path, "failed", [reason], [])
 
     def _sync(self, cid: int, roots: list[Path], seen: set[str], known: dict,
               excluded: dict) -> int:
         def gone(paths):
-            return [p for p in paths if p not in seen
+            # An attachment lives as long as its message.
+            return [p for p in paths if (message_of(p) or p) not in seen
                     and any(p == str(r) or p.startswith(str(r) + "/") for r in roots)]
 
         forget(self.store, cid, gone(excluded))
         removed = self.store.delete_documents(known[p][0] for p in gone(known))
+        self.store.forget_reading_reports(
+            cid, gone([r["path"] for r in self.store.reading_reports(cid)]))
         self._changed()
         return removed
 
@@ -229,8 +312,16 @@ class Clos:
                 f"La collection « {name} » est vide : indexez d'abord des documents avec "
                 "« clos ingest DOSSIER »."
             )
-        with impact.measure(enabled=meter) as run:
-            answer = self._answer(question, cid, model, on_token)
+        # The collection's template may override answer settings (never beyond the posture).
+        base, values = self.settings, collection_templates.overrides(self.store, cid)
+        self.settings = collection_templates.settings_for(base, values)
+        try:
+            with impact.measure(enabled=meter) as run:
+                answer = self._answer(question, cid, model, on_token)
+        finally:
+            self.settings = base
+        if values.get("sandbox"):
+            answer.warnings.append(collection_templates.SANDBOX_WARNING)
         assessed = None
         if meter:
             assessed = impact.assess(
@@ -286,6 +377,22 @@ class Clos:
         )
         answer.warnings = _freshness_warnings(answer, excerpts)
         return answer
+
+
+def _exclusion_reasons(doc: Document, review) -> list[str]:
+    """Why governance kept a file out, in French: a scan without OCR says so, not « no text »."""
+    reasons = [w.removeprefix("Document exclu : ") for w in review.warnings]
+    if review.chars == 0:
+        damaged = doc.metadata.get("damaged")
+        scan = next((n for n in doc.notes if n.kind == "page_without_text"), None)
+        why = (scan.detail or {}).get("reason") if scan else None  # the PDF reader's: OCR off, nothing read…
+        empty = next((w for w in reasons if w.startswith("aucun texte")), None)
+        better = (f"{damaged} : aucun texte récupérable" if damaged else
+                  f"aucun texte lisible (page(s) numérisée(s) : {why})" if scan and why else
+                  "aucun texte lisible (page(s) numérisée(s) sans OCR)" if scan else None)
+        if better:
+            reasons = [better if w == empty else w for w in reasons] if empty else [better, *reasons]
+    return reasons or ["exclu par la politique de la collection"]
 
 
 def _freshness_warnings(answer: Answer, excerpts: list[Hit]) -> list[str]:

@@ -180,3 +180,39 @@ def guard_embedder(settings: Any, embedder: Any) -> Any:
 
         return ShieldedEmbedder(embedder)
     return embedder
+
+
+def write_settings_file(path: Any, name: str, settings_fields: set[str]) -> dict[str, Any]:
+    """Write posture ``name`` and its values into the TOML file at ``path`` (other keys and
+    comments kept: tomlkit). Values for settings this build does not have (``mode`` before the
+    extractive answers exist) are left out. Returns what was written."""
+    from pathlib import Path
+
+    import tomlkit
+
+    from clos.settings import _fold
+
+    key = _fold(name)
+    posture = POSTURES.get(key)
+    if posture is None:
+        raise ConfigError(f"Posture inconnue : « {name} » (valeurs possibles : "
+                          f"{', '.join(POSTURES)}).")
+    path = Path(path)
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    except (OSError, tomlkit.exceptions.TOMLKitError) as exc:
+        raise ConfigError(f"Fichier de configuration illisible : {path} ({exc})") from exc
+    table = doc["clos"] if "clos" in doc else doc
+    values = {"posture": posture.name, **{k: v for k, v in posture.file_values.items()
+                                          if k in settings_fields}}
+    if not len(table):
+        doc.add(tomlkit.comment(f"Réglages de Clos — posture {posture.label.lower()} "
+                                "(clos init). Voir « clos doctor »."))
+    for k, v in values.items():
+        table[k] = v
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Impossible d'écrire {path} : {exc}") from exc
+    return values

@@ -115,6 +115,10 @@ class Settings:
     carbon_intensity_g_per_kwh: Annotated[float, Field(ge=0.0)] = 52.0
     electricity_country: str = "FRA"
     cloud_reference_model: str = "gpt-4o"
+    # Web (`clos serve`): one model instance for everyone, a bounded fair queue.
+    serve_queue_max: int = 16  # waiting requests, all users; beyond: « occupé » (HTTP 503)
+    serve_queue_per_user: int = 3  # waiting requests of one user
+    upload_max_mb: int = 50  # per file
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -154,7 +158,7 @@ class Settings:
         unknown = set(values) - known
         if unknown:
             raise ConfigError(f"Paramètres inconnus : {', '.join(sorted(unknown))}")
-        settings = _validated(cls, values, origin)
+        settings = validate_values(cls, values, origin)
         from clos.posture import enforce
 
         enforce(settings, origin)  # a setting the posture forbids fails here, for every command
@@ -210,12 +214,13 @@ def _prepared(annotation: Any, value: Any) -> Any:
 
 def _kinds(annotation: Any) -> set:
     """The bare types an annotation admits: ``Annotated[int, …] | None`` → {int, NoneType}."""
+    import types
     import typing
 
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         return _kinds(typing.get_args(annotation)[0])
-    if origin in (typing.Union, __import__("types").UnionType):
+    if origin in (typing.Union, types.UnionType):
         return set().union(*(_kinds(a) for a in typing.get_args(annotation)))
     if origin is not None:
         return {origin}
@@ -272,7 +277,9 @@ def _adapter(cls: type):
 _ADAPTERS: dict[type, Any] = {}
 
 
-def _validated(cls: type, values: dict[str, Any], origin: Mapping[str, str]) -> "Settings":
+def validate_values(cls: type, values: dict[str, Any], origin: Mapping[str, str]) -> "Settings":
+    """``cls(**values)`` parsed and checked; ConfigError (French) naming the first bad key as
+    ``origin`` spells it (default: the field's name) and its value."""
     from pydantic import ValidationError
 
     import typing

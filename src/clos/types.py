@@ -54,6 +54,9 @@ class Document:
     # Text the author hid (hidden runs, white or microscopic text, comments): never indexed as
     # body text; governance flags it (« texte masqué ») and shows what it said.
     hidden: list[Section] = field(default_factory=list)
+    # Documents carried inside this one (an e-mail's attachments), each read on its own with a
+    # path « message.eml#piece-jointe/nom.pdf » and ``metadata["parent"]`` = this path.
+    attachments: list["Document"] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -69,9 +72,11 @@ class Chunk:
     tokens: int
     id: int | None = None
     document_id: int | None = None
-    # Last page the chunk's text reaches when it runs across a page break (None: one page).
+    # Last page the chunk's text reaches when it runs across a page break (None: one page);
+    # ``page`` is then the page most of its text is on (ingest/chunking.py, rule 1).
     page_end: int | None = None
-    # Where each later page starts in ``text``: ((offset, page), …); empty when on one page.
+    # Where each page starts in ``text``: ((0, first page), (offset, page), …) when the chunk
+    # runs across a page break; empty when on one page.
     page_starts: tuple[tuple[int, int], ...] = ()
 
     def page_for(self, passage: str) -> int | None:

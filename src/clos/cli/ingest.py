@@ -30,6 +30,35 @@ class RichProgress:
             self.progress.console.print(f"[red]✗ {path} : {error}[/]")
         self.progress.update(self.task, advance=1, pages=pages, errors=self.errors)
 
+    def vectors_start(self, total: int) -> None:
+        """The documents are searchable; their vectors are computed now, by batches."""
+        self.progress.console.print(t("ingest.searchable"))
+        self.vectors_total = total
+        self.vectors = self.progress.add_task(t("ingest.vectors"), total=total or None,
+                                              pages="—", errors=self.errors)
+
+    def vectors_advance(self, done: int) -> None:
+        self.vectors_total = max(self.vectors_total, done)
+        self.progress.update(self.vectors, completed=done, total=self.vectors_total or None)
+
+
+_STYLES = {"failed": "red", "excluded": "yellow", "partial": "yellow", "indexed": "dim"}
+
+
+def print_files_to_check(entries: list) -> None:
+    """One line per file not read whole (failed, excluded, partly read, or read with a note),
+    with its status and French reasons; clean files are not listed, so 174 files stay readable."""
+    if not entries:
+        return
+    console.print(t("ingest.to_check", n=len(entries)))
+    for entry in entries:
+        label = t(f"ingest.status.{entry.status}")
+        reasons = " ; ".join(entry.reasons)
+        line = f"  • {entry.path} — {label}" + (f" : {reasons}" if reasons else "")
+        # soft_wrap: a long path is never cut in two, so it can be copied from the terminal.
+        console.print(line, style=_STYLES.get(entry.status), highlight=False, markup=False,
+                      soft_wrap=True)
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -56,13 +85,12 @@ def register(app: typer.Typer) -> None:
                     report = clos.ingest(paths, collection=collection, sync=sync,
                                          progress=RichProgress(progress))
         if as_json:
-            data = dict(vars(report))
-            data["errors"] = [{"path": p, "reason": r} for p, r in report.errors]
-            print(json.dumps(data, ensure_ascii=False, indent=2))
+            print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
             return
         console.print(t("ingest.done", indexed=report.indexed, skipped=report.skipped,
                         failed=report.failed, excluded=report.excluded, removed=report.removed,
                         pages=report.pages, chunks=report.chunks, duration=report.duration_s))
+        print_files_to_check(report.to_check())
         if report.impact:
             from clos.impact import Impact, impact_line
 

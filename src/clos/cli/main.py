@@ -11,7 +11,8 @@ app = typer.Typer(
     help="Clos : assistant documentaire hors ligne et sourcé pour les collectivités.",
 )
 
-COMMAND_MODULES = ("ingest", "ask", "system", "govern", "impact", "evaluate", "store")
+COMMAND_MODULES = ("ingest", "ask", "system", "govern", "impact", "evaluate", "store", "init",
+                   "collection", "serve")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"clos.cli.{_name}").register(app)

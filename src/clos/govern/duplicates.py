@@ -38,6 +38,21 @@ _VERSION_WORDS = re.compile(
 )
 
 
+# « Copie de rapport.docx », « Copy of rapport », « rapport (1).docx », « rapport - Copie »,
+# « rapport - copie (2) », « rapport_copie »: names a file manager or a mail client gives a copy.
+_COPY_NAME = re.compile(
+    r"^(?:copie\s+de|copy\s+of)\b|[\s_-]\(\d+\)$|^\(\d+\)|[\s_-]+(?:copie|copy)(?:\s*\(\d+\))?$",
+    re.IGNORECASE,
+)
+_COPY_PREFIX = re.compile(r"^(?:copie\s+de|copy\s+of)\s+", re.IGNORECASE)
+
+
+def is_copy_name(path: str) -> bool:
+    """True for a name that says « I am a copy » (« Copie de … », « Copy of … », « … (1) »,
+    « … - Copie »): between two copies of one text, such a file is never the one kept."""
+    return bool(_COPY_NAME.search(strip_accents(Path(path).stem).strip()))
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", strip_accents(text).lower())
 
@@ -70,7 +85,7 @@ def similarity(a: bytes, b: bytes) -> float:
 
 def version_key(path: str, title: str = "") -> str:
     """The file name without version markers: "rapport_v2_2023-05-01.docx" → "rapport"."""
-    stem = strip_accents(Path(path).stem).lower()
+    stem = _COPY_PREFIX.sub("", strip_accents(Path(path).stem).lower().strip())
     previous = None
     while previous != stem:
         previous = stem
@@ -83,10 +98,22 @@ def _age(doc_date: str | None, mtime: float) -> tuple[str, float]:
     return (doc_date or "", mtime or 0.0)
 
 
+def _keep_rank(kind: str, path: str, doc_date: str | None, mtime: float) -> tuple:
+    """What makes a file the one kept: for copies of one text, a proper name first (never
+    « Copie de … »), then the later date; for versions, the later date (a copy that was edited
+    is the newer version)."""
+    name = 0 if kind == "doublon" and is_copy_name(path) else 1
+    return (name, *_age(doc_date, mtime))
+
+
 def find_matches(
-    sig: bytes, hash_: str, key: str, doc_date: str | None, mtime: float, known: list[Known]
+    sig: bytes, hash_: str, key: str, doc_date: str | None, mtime: float, known: list[Known],
+    path: str = "",
 ) -> list[Match]:
-    """Documents of ``known`` that are copies or other versions of this one, most similar first."""
+    """Documents of ``known`` that are copies or other versions of this one, most similar first.
+
+    ``Match.other_is_newer`` is True when the other file is the one to keep (see ``_keep_rank``:
+    better name, then later date); ``path`` is this document's, for its name."""
     matches = []
     for other in known:
         sim = 1.0 if hash_ and hash_ == other.text_hash else similarity(sig, other.minhash)
@@ -97,7 +124,8 @@ def find_matches(
         else:
             continue
         # On a tie the document already known stays: re-ingesting a copy must not evict it.
-        newer = _age(other.doc_date, other.mtime) >= _age(doc_date, mtime)
+        newer = (_keep_rank(kind, other.path, other.doc_date, other.mtime)
+                 >= _keep_rank(kind, path, doc_date, mtime))
         matches.append(Match(other, kind, sim, newer))
     return sorted(matches, key=lambda m: -m.similarity)
 

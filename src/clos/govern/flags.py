@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Iterable
 
 from clos.govern.lexicon import ENGLISH_STOP, FRENCH_STOP, strip_accents
-from clos.govern.rules import parse_french_date
+from clos.ingest.dates import anchored_date
 from clos.types import Document, Flag
 
-KINDS = ("brouillon", "confidentiel", "obsolete", "qualite", "doublon", "version", "langue")
+KINDS = ("brouillon", "confidentiel", "obsolete", "qualite", "doublon", "version", "langue",
+         "texte_masque")
 
 LABELS_FR = {
     "brouillon": "Brouillon ou document de travail",
@@ -28,6 +29,7 @@ LABELS_FR = {
     "doublon": "Doublon",
     "version": "Ancienne version",
     "langue": "Langue autre que le français",
+    "texte_masque": "Texte masqué",
 }
 
 _DRAFT = re.compile(
@@ -57,12 +59,6 @@ _REPEALED = re.compile(
 )
 _MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf©¨§´®ª¢«»¹²³¼½¾]|â€|Â[\u00a0-\u00bf ]|\ufffd")
 _DATE_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
-_DATE_IN_TEXT = re.compile(
-    r"(?:s[ée]ance (?:publique )?du|fait (?:à [\w\-' ]+, )?le|en date du|date\s*:)\s*"
-    r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
-    r"((?:1er|\d{1,2})\s+\w+\s+\d{4}|\d{1,2}/\d{1,2}/\d{4})",
-    re.IGNORECASE,
-)
 
 MIN_CHARS = 200
 
@@ -87,7 +83,44 @@ def flag_document(doc: Document, *, today: date, max_age_years: int,
     language = _language(text)
     if language:
         flags.append(Flag("langue", language))
+    hidden = hidden_text_reason(doc)
+    if hidden:
+        flags.append(Flag("texte_masque", hidden))
     return flags
+
+
+HIDDEN_EXCERPT = 200  # characters of hidden text shown in the flag: enough to judge, not a copy
+
+
+def hidden_text_reason(doc: Document) -> str | None:
+    """« Texte masqué » reason for a document whose author hid text (hidden runs, white or tiny
+    text, comments: ``Document.hidden``), quoting the first 200 characters of what was hidden with
+    personal data replaced by its type (« [PERSONNE] »), since flags are stored and reported."""
+    if not doc.hidden:
+        return None
+    comments = [s.text for s in doc.hidden if s.kind == "comment"]
+    hidden = [s.text for s in doc.hidden if s.kind != "comment"]
+    parts = []
+    if hidden:
+        parts.append(f"{len(hidden)} passage(s) masqué(s) par l'auteur, non indexé(s) :"
+                     f" « {_masked_excerpt(' … '.join(hidden))} »")
+    if comments:
+        parts.append(f"{len(comments)} commentaire(s), non indexé(s) :"
+                     f" « {_masked_excerpt(' … '.join(comments))} »")
+    return "Texte masqué — " + " ; ".join(parts) + "."
+
+
+def _masked_excerpt(text: str) -> str:
+    from clos.govern.pii import detect
+
+    text = " ".join(text.split())
+    cut = text[:HIDDEN_EXCERPT]
+    if len(text) > HIDDEN_EXCERPT:
+        cut = cut[: cut.rfind(" ")] if " " in cut[HIDDEN_EXCERPT // 2:] else cut
+        cut += " …"
+    for finding in sorted(detect(cut), key=lambda f: -f.start):
+        cut = cut[: finding.start] + f"[{finding.type}]" + cut[finding.end:]
+    return cut
 
 
 def _short_lines(text: str) -> list[str]:
@@ -161,8 +194,8 @@ def document_date(doc: Document, not_dates: Iterable[str] = ()) -> date | None:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             pass
-    m = _DATE_IN_TEXT.search(doc.text[:3000])
-    return parse_french_date(m.group(1)) if m else None
+    found = anchored_date(doc.text)
+    return date.fromisoformat(found) if found else None
 
 
 def _obsolete(doc: Document, text: str, today: date, max_age_years: int,
@@ -188,7 +221,9 @@ def _quality(doc: Document, text: str) -> list[Flag]:
     pages = doc.pages or 0
     no_layer = doc.metadata.get("has_text_layer") is False or (
         doc.format.lower() == "pdf" and pages > 0 and len(stripped) < 50 * pages)
-    if no_layer:
+    if doc.metadata.get("damaged"):  # a broken file is not a scan: OCR would not bring text back
+        flags.append(Flag("qualite", f"{doc.metadata['damaged']} : lu en partie."))
+    elif no_layer:
         flags.append(Flag("qualite", "PDF sans couche texte (document numérisé ?) : une"
                                      " reconnaissance de caractères (OCR) est nécessaire."))
     elif len(stripped) < MIN_CHARS:

@@ -58,6 +58,9 @@ class Governor:
             else:
                 self._policy = CollectionPolicy(
                     pii_policy=getattr(self.settings, "pii_policy", None) or "pseudonymise")
+            from clos.posture import constrain_policy
+
+            self._policy = constrain_policy(self._policy, self.settings)  # the posture's floor
         return self._policy
 
     # ------------------------------------------------------------------ review
@@ -123,7 +126,7 @@ class Governor:
         known = (records.known_documents(self.store, self.collection_id, except_path=doc.path)
                  if self.store is not None else [k for k in self._memory if k.path != doc.path])
         matches = dup.find_matches(review.signature, review.text_hash, review.doc_key,
-                                   review.doc_date, doc.mtime, known)
+                                   review.doc_date, doc.mtime, known, path=doc.path)
         older_than = [m for m in matches if m.other_is_newer and m.other.decision != "exclude"]
         if older_than:
             m = older_than[0]

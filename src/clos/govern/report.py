@@ -1,5 +1,5 @@
 """The corpus report: documents by type and folder, flags and why, personal data by type,
-duplicates and decisions. As a dict (JSON), a Rich renderable, and a standalone French HTML page
+duplicates and decisions, and every file not read whole (failed, excluded, partly read) with why. As a dict (JSON), a Rich renderable, and a standalone French HTML page
 with inline SVG charts, each chart followed by the table that says the same in text."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from clos.govern import records
 from clos.govern.flags import LABELS_FR as FLAG_LABELS
 from clos.govern.pii import LABELS_FR as PII_LABELS
 from clos.govern.policy import DECISION_LABELS_FR, POLICY_LABELS_FR, get_policy
+from clos.ingest.accounting import STATUS_LABELS_FR
 from clos.store.protocol import GovernanceStore
 
 
@@ -35,6 +36,11 @@ def build_report(store: GovernanceStore, collection_id: int, *, collection: str 
     ]
     duplicates = [f for f in flagged if f["kind"] in ("doublon", "version")]
     decisions = Counter(r["decision"] for r in rows)
+    # Files not read whole (failed, excluded, partly read, or read with a note), with why.
+    reading = [{"path": r["path"], "status": r["status"], "reasons": r["reasons"]}
+               for r in store.reading_reports(collection_id)
+               if r["status"] != "indexed" or r["reasons"]]
+    read_status = Counter(r["status"] for r in reading)
     return {
         "collection": collection,
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -50,6 +56,8 @@ def build_report(store: GovernanceStore, collection_id: int, *, collection: str 
             "with_pii": sum(1 for r in rows if set(r["pii"]) - {"PERSONNE_PUBLIQUE"}),
             "flagged": sum(1 for r in rows if r["flags"]),
         },
+        "reading": reading,
+        "reading_totals": {s: read_status.get(s, 0) for s in ("partial", "excluded", "failed")},
         "decisions": {d: decisions.get(d, 0) for d in DECISION_LABELS_FR},
         "by_format": dict(Counter((r["format"] or "?").lower() for r in rows).most_common()),
         "by_folder": dict(Counter(_short_folder(r["folder"]) for r in rows).most_common()),
@@ -70,6 +78,16 @@ def build_report(store: GovernanceStore, collection_id: int, *, collection: str 
     }
 
 
+def display_name(path: str | None) -> str:
+    """A file's name for people; an attachment reads « message.eml › facture.pdf »."""
+    from clos.ingest.mail import ATTACHMENT
+
+    if not path:
+        return ""
+    message, _, attachment = path.partition(ATTACHMENT)
+    return f"{Path(message).name} › {attachment}" if attachment else Path(path).name
+
+
 def _short_folder(folder: str) -> str:
     parts = Path(folder).parts
     return str(Path(*parts[-2:])) if len(parts) > 2 else folder or "."
@@ -87,6 +105,8 @@ def render_rich(report: dict[str, Any]) -> Any:
                          ("Indexés", t["indexed"]),
                          ("Indexés avec avertissement", t["index_with_warning"]),
                          ("Exclus", t["excluded"]),
+                         ("Lus en partie", report["reading_totals"]["partial"]),
+                         ("En erreur de lecture", report["reading_totals"]["failed"]),
                          ("Avec données personnelles", t["with_pii"]),
                          ("Avec des noms dans un rôle public", report.get("documents_with_public_names", 0))):
         summary.add_row(label, str(value))
@@ -108,12 +128,20 @@ def render_rich(report: dict[str, Any]) -> Any:
         for n in report["public_names"]:
             names.add_row(n["name"], str(n["documents"]))
         parts.append(names)
+    if report.get("reading"):
+        reading = Table(title="Fichiers lus en partie, exclus ou en erreur")
+        for col in ("Fichier", "État", "Raisons"):
+            reading.add_column(col)
+        for r in report["reading"]:
+            reading.add_row(r["path"], STATUS_LABELS_FR.get(r["status"], r["status"]),
+                            " ; ".join(r["reasons"]))
+        parts.append(reading)
     if report["flagged"]:
         detail = Table(title="Documents signalés")
         for col in ("Fichier", "Motif", "Raison", "Décision"):
             detail.add_column(col)
         for f in report["flagged"]:
-            detail.add_row(Path(f["path"]).name, FLAG_LABELS.get(f["kind"], f["kind"]), f["reason"],
+            detail.add_row(display_name(f["path"]), FLAG_LABELS.get(f["kind"], f["kind"]), f["reason"],
                            DECISION_LABELS_FR.get(f["decision"], f["decision"]))
         parts.append(detail)
     return Group(*parts)
@@ -164,5 +192,6 @@ def render_html(report: dict[str, Any]) -> str:
     return env.get_template("report.html.j2").render(
         r=report, charts=charts, flag_labels=FLAG_LABELS, pii_labels=PII_LABELS,
         decision_labels=DECISION_LABELS_FR, policy_labels=POLICY_LABELS_FR,
-        name=lambda p: Path(p).name if p else "",
+        status_labels=STATUS_LABELS_FR,
+        name=display_name,
     )

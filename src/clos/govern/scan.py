@@ -26,18 +26,19 @@ def scan(paths: Iterable[str | Path], settings: Any, *, today: Any = None) -> di
         except IngestError as exc:
             errors.append({"path": str(path), "error": exc.reason})
             continue
-        review = governor.review(doc)
-        governor.record(review, None)
-        entry = _entry(review)
-        files.append(entry)
-        by_path[entry["path"]] = entry
-        # A newer copy met later retires the older one met earlier: update its entry too.
-        for match in review.supersedes if review.decision != "exclude" else []:
-            older = by_path.get(match.other.path)
-            if older is not None:
-                action = governor.policy.action(match.kind)
-                older["flags"].append({"kind": match.kind, "reason": _reason(match, entry["path"])})
-                older["decision"] = worst(older["decision"], action)
+        for part in [*doc.attachments, doc]:  # an e-mail's attachments are documents too
+            review = governor.review(part)
+            governor.record(review, None)
+            entry = _entry(review)
+            files.append(entry)
+            by_path[entry["path"]] = entry
+            # A newer copy met later retires the older one met earlier: update its entry too.
+            for match in review.supersedes if review.decision != "exclude" else []:
+                older = by_path.get(match.other.path)
+                if older is not None:
+                    action = governor.policy.action(match.kind)
+                    older["flags"].append({"kind": match.kind, "reason": _reason(match, entry["path"])})
+                    older["decision"] = worst(older["decision"], action)
     return {"files": files, "errors": errors, "summary": _summary(files, errors, governor)}
 
 

@@ -20,8 +20,9 @@ from typing import Iterable, Iterator, Mapping
 
 from clos.errors import IngestError
 from clos.ingest.chunking import chunk_document, count_tokens
-from clos.ingest.dates import date_from_filename, find_french_date
-from clos.types import Document
+from clos.ingest.dates import anchored_date, date_from_filename, find_french_date, plausible_property_date
+from clos.ingest.sniff import LABELS, TEXT_FORMATS, pdf_damage, sniff
+from clos.types import Document, ReadingNote
 
 __all__ = [
     "SUPPORTED_EXTENSIONS", "iter_files", "file_hash", "read_document", "chunk_document",
@@ -37,7 +38,7 @@ SUPPORTED_EXTENSIONS: Mapping[str, str] = MappingProxyType({
 
 _READERS = {
     "pdf": ("clos.ingest.pdf", "read_pdf"),
-    "docx": ("clos.ingest.office", "read_docx"),
+    "docx": ("clos.ingest.word", "read_docx"),
     "odt": ("clos.ingest.opendocument", "read_odt"),
     "xlsx": ("clos.ingest.office", "read_xlsx"),
     "ods": ("clos.ingest.opendocument", "read_ods"),
@@ -125,11 +126,17 @@ def read_document(path: Path | str) -> Document:
         raise _unsupported(path)
     if stat.st_size == 0:
         raise IngestError(path, "fichier vide")
+    named, (fmt, notes, wrong) = fmt, _content_format(path, fmt)
+    damage = pdf_damage(path) if fmt == "pdf" else None
     module, name = _READERS[fmt]
     try:
         reader = getattr(importlib.import_module(module), name)
         doc: Document = reader(path)
-    except IngestError:
+    except IngestError as exc:
+        # The bytes explain the failure better than the reader can: say what the file really is.
+        better = wrong or (damage if exc.reason != "PDF chiffré (mot de passe requis)" else None)
+        if better:
+            raise IngestError(path, better, detail=exc.reason) from exc
         raise
     except ImportError as exc:
         reason = f"bibliothèque manquante pour lire ce format ({exc.name}) : réinstallez Clos"
@@ -143,9 +150,41 @@ def read_document(path: Path | str) -> Document:
     except RecursionError as exc:
         raise IngestError(path, f"structure {fmt.upper()} trop imbriquée pour être lue") from exc
     except Exception as exc:
-        raise IngestError(path, f"fichier {fmt.upper()} illisible ou endommagé",
+        raise IngestError(path, damage or f"fichier {fmt.upper()} illisible ou endommagé",
                           detail=f"{type(exc).__name__}: {exc}") from exc
+    doc.notes[:0] = notes
+    if named != fmt:
+        doc.metadata["extension_format"] = named
+    if damage:
+        if not any(s.text.strip() for s in doc.sections):
+            raise IngestError(path, f"{damage} : aucun texte récupérable")
+        doc.metadata["damaged"] = damage
+        doc.notes.insert(0, ReadingNote("truncated", f"{damage} : lu en partie, du texte peut manquer"))
+        _page_notes(doc)
+        _damaged_pages(doc)
     return _finish(doc, path, fmt, stat.st_mtime)
+
+
+def _content_format(path: Path, fmt: str) -> tuple[str, list[ReadingNote], str | None]:
+    """(format to read ``path`` as, notes, reason to give if that reading fails), from its bytes.
+
+    Bytes that identify a format (PDF, Office and OpenDocument packages, HTML, e-mail) win over
+    the extension, with a ``format_mismatch`` note; plain text keeps the extension's reading (CSV,
+    Markdown, TXT…). Content no reader takes under that name (a plain ZIP archive named .docx)
+    is still tried, and its failure explained by what the bytes are.
+    """
+    actual = sniff(path)
+    if actual is None or actual == fmt:
+        return fmt, [], None
+    if fmt in TEXT_FORMATS and actual in ("text", "html", "eml"):
+        return fmt, [], None  # text is read as the user named it (Markdown may hold HTML…)
+    if actual == "binary" or actual == "ole" and fmt in ("docx", "xlsx", "pptx"):
+        return fmt, [], None  # the reader says why, in its own words (corrupt, encrypted, old format)
+    if actual in ("zip", "ole"):
+        return fmt, [], f"le contenu est {LABELS[actual]}, pas {LABELS[fmt]}"
+    reader = "txt" if actual == "text" else actual
+    message = f"le contenu est {LABELS[actual]}, pas {LABELS[fmt]} : lu comme tel"
+    return reader, [ReadingNote("format_mismatch", message, detail={"extension": fmt, "content": reader})], None
 
 
 def _finish(doc: Document, path: Path, fmt: str, mtime: float) -> Document:
@@ -153,8 +192,9 @@ def _finish(doc: Document, path: Path, fmt: str, mtime: float) -> Document:
     from clos.ingest.text import looks_garbled
 
     doc.path, doc.format, doc.mtime = str(path), fmt, mtime
-    if doc.metadata.get("created") is None:
-        doc.metadata.pop("created", None)  # readers pass None when the file records no creation date
+    for key in ("created", "modified"):
+        if doc.metadata.get(key) is None:
+            doc.metadata.pop(key, None)  # readers pass None when the file records no such date
     doc.sections = [s for s in doc.sections if s.text.strip()]
     doc.title = " ".join((doc.title or "").split())
     if not doc.title:  # the reader found no title: the first heading, else the first line
@@ -168,16 +208,44 @@ def _finish(doc: Document, path: Path, fmt: str, mtime: float) -> Document:
         if size > 200_000:
             break
     text = "\n\n".join(sample)
+    tables = fmt in _TABLE_FORMATS  # the first date in a spreadsheet is a data cell, not the file's
+    properties = (doc.metadata.get("created"), doc.metadata.get("modified"))
     candidates = (
+        ("document", doc.doc_date),  # the reader's: an e-mail's Date header, front matter…
+        ("content", None if tables else anchored_date(text)),  # « Séance du … », « Fait à … le … »
         ("filename", date_from_filename(path.name)),
-        ("document", doc.doc_date),
-        # The first date in a spreadsheet is a data cell, not the date of the file.
-        ("text", None if fmt in _TABLE_FORMATS else find_french_date(text[:_DATE_WINDOW])),
-        ("metadata", doc.metadata.get("created")),
+        ("text", None if tables else find_french_date(text[:_DATE_WINDOW])),
+        # File properties last, and only when believable: a template's creation date is not
+        # the document's (issue 12: « les sources citées datent de 2013 » for a 2024 file).
+        ("metadata", next(filter(None, (plausible_property_date(d, mtime) for d in properties)), None)),
     )
     source, doc.doc_date = next(((s, d) for s, d in candidates if d), (None, None))
     if source:
         doc.metadata["date_source"] = source
+    _page_notes(doc)
     doc.metadata["mojibake"] = looks_garbled(text)
     doc.metadata["no_text"] = not doc.sections
     return doc
+
+
+def _page_notes(doc: Document) -> None:
+    """One note for the pages the reader found without text and did not already account for
+    (the PDF reader says itself which pages OCR read or could not read)."""
+    told = {p for n in doc.notes if n.kind in ("page_without_text", "ocr", "truncated")
+            for p in (n.detail.get("pages") or [n.page])}
+    missed = [p for p in doc.metadata.get("pages_without_text") or () if p not in told]
+    if not missed:
+        return
+    listed = ", ".join(str(p) for p in missed)
+    doc.notes.append(ReadingNote("page_without_text", f"Page(s) sans texte non lue(s) : {listed}"
+                                 " — numérisée(s), sans OCR.", page=missed[0], detail={"pages": missed}))
+
+
+def _damaged_pages(doc: Document) -> None:
+    """In a damaged PDF, pages without text were lost with the file's end, not scanned."""
+    for note in doc.notes:
+        if note.kind == "page_without_text":
+            pages = note.detail.get("pages") or [note.page]
+            note.kind = "truncated"
+            note.message = (f"Page(s) illisible(s) : {', '.join(str(p) for p in pages)} — partie du"
+                            " fichier perdue ou endommagée.")

@@ -1,4 +1,5 @@
-"""Find a document's date: in its file name, or as a French date written in its text."""
+"""Find a document's date: in its file name, as a French date written in its text (the sitting,
+the signature, the acte first), or in the file's properties when they are plausible."""
 
 from __future__ import annotations
 
@@ -86,3 +87,51 @@ def iso_date(value: object) -> str | None:
         return _iso(value.year, value.month, value.day)  # type: ignore[attr-defined]
     match = _ISO.search(str(value))
     return _iso(match["y"], match["m"], match["d"]) if match else None
+
+
+# The date a document gives itself: its sitting, its signature, the acte's own date.
+_ANCHOR = re.compile(
+    r"(?:s[ée]ance\s+(?:publique\s+|ordinaire\s+|extraordinaire\s+)?du|r[ée]uni(?:e|s)?\s+le"
+    r"|fait\s+(?:à|a)\s+[^\n,;]{1,40},?\s+le|sign[ée]e?\s+le|en\s+date\s+du|d[ée]lib[ée]r[ée]\s+le"
+    r"|arr[êe]t[ée]\s+le|date\s*:)\s*(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?",
+    re.IGNORECASE,
+)
+_ANCHOR_WINDOW = 3000
+
+#: Creation dates that Office templates and document libraries carry into every file made from
+#: them: python-docx's and python-pptx's default templates (read from their packaged
+#: ``docProps/core.xml``). A file showing one was made from a template, not on that day.
+TEMPLATE_DATES = frozenset({"2013-12-23", "2013-01-27"})
+#: Property dates before this year are placeholders (1601-01-01, the 1980 ZIP epoch…), not facts.
+FIRST_PLAUSIBLE_YEAR = 2000
+
+
+def anchored_date(text: str) -> str | None:
+    """The date a document states as its own (« Séance du 12 mars 2024 », « Fait à Sète, le
+    3 juin 2024 », « en date du … »), searched in the first and last 3,000 characters; ISO or None.
+    """
+    head, tail = text[:_ANCHOR_WINDOW], text[-_ANCHOR_WINDOW:] if len(text) > _ANCHOR_WINDOW else ""
+    for part in (head, tail):
+        for match in _ANCHOR.finditer(part):
+            # The date follows the anchor at once: « Séance du jeudi 24 avril 2014 ».
+            found = find_french_date(part[match.end() : match.end() + 30])
+            if found:
+                return found
+    return None
+
+
+def plausible_property_date(value: str | None, mtime: float | None = None) -> str | None:
+    """``value`` (ISO) when a file property can be believed: not a template's date, not before
+    2000, not after the file's own modification time (a day's slack for time zones); else None."""
+    if not value:
+        return None
+    iso = iso_date(value)
+    if iso is None or iso in TEMPLATE_DATES or int(iso[:4]) < FIRST_PLAUSIBLE_YEAR:
+        return None
+    if mtime:
+        from datetime import datetime, timedelta, timezone
+
+        latest = (datetime.fromtimestamp(mtime, timezone.utc) + timedelta(days=1)).date().isoformat()
+        if iso > latest:
+            return None
+    return iso

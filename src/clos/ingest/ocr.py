@@ -5,20 +5,26 @@
 
 Why pytesseract (``image_to_data``): it gives each word's box and Tesseract's confidence, so
 OCR'd lines flow through the same layout rules as text lines (headings by size, columns,
-paragraphs) and each page's mean confidence is reported. PyMuPDF's own hook
-(``Page.get_textpage_ocr``) reads as well (character accuracy 0.984–0.986 against 0.983–0.984
-on a deliberation page, bench/bench_reading.py) and faster, but says nothing of its confidence;
-ocrmypdf rewrites the whole file through Ghostscript, far heavier for a page or two.
+paragraphs, the prefecture stamp) and each page's mean confidence is reported. Measured by
+bench/bench_reading.py on 9 deliberation pages rasterised at 200 dpi (bench/results/reading.json):
+mean character accuracy 0.973 (min 0.914, a page with a table, which a scan has no rules to
+find) at 0.048 pages/s for pytesseract read by Clos (against Clos's text-layer reading), and
+0.912 (min 0.782) at 0.041 pages/s for PyMuPDF's own hook (``Page.get_textpage_ocr``, plain
+text against ``get_text()``), which moreover says nothing of its confidence. ocrmypdf rewrites
+the whole file through Ghostscript, far heavier for a page or two, and was not kept.
 Pages are rendered at 300 dpi, Tesseract's recommended input resolution (tesseract-ocr
 documentation, « Improving the quality of the output »).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
 import shutil
-from typing import Any
+import threading
+from typing import Any, Iterator
 
 from clos.ingest.normalise import normalise_chars
 from clos.ingest.pdf_layout import Line
@@ -26,6 +32,28 @@ from clos.ingest.pdf_layout import Line
 OCR_DPI = 300
 _LOG = logging.getLogger("clos.ingest")
 _WARNED: set[str] = set()
+_ENV_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _single_thread() -> Iterator[None]:
+    """Tesseract's OpenMP threads for the time of one call: one.
+
+    On this 2-core machine under load, a page took 31 s with Tesseract's default threads and
+    12.7 s with OMP_THREAD_LIMIT=1 (the tesseract-ocr FAQ advises it when pages are read side
+    by side). The variable is set only around the subprocess, so OpenMP users in this process
+    (llama.cpp) keep theirs.
+    """
+    with _ENV_LOCK:
+        before = os.environ.get("OMP_THREAD_LIMIT")
+        os.environ["OMP_THREAD_LIMIT"] = "1"
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("OMP_THREAD_LIMIT", None)
+            else:
+                os.environ["OMP_THREAD_LIMIT"] = before
 
 
 @functools.lru_cache(maxsize=8)
@@ -68,7 +96,8 @@ def ocr_page(page: Any, number: int, language: str = "fra", dpi: int = OCR_DPI) 
 
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
     image = Image.frombytes("L", (pix.width, pix.height), pix.samples)
-    data = pytesseract.image_to_data(image, lang=language, output_type=pytesseract.Output.DICT)
+    with _single_thread():
+        data = pytesseract.image_to_data(image, lang=language, output_type=pytesseract.Output.DICT)
     scale = 72.0 / dpi
     grouped: dict[tuple[int, int, int], list[int]] = {}
     confidences: list[float] = []

@@ -1,4 +1,5 @@
-"""Office readers: DOCX, XLSX, PPTX (python-docx, openpyxl, python-pptx), ODT, ODS, ODP (odfpy), CSV.
+"""Office readers: XLSX, PPTX (openpyxl, python-pptx), CSV, and what the DOCX (word.py) and
+OpenDocument (opendocument.py) readers share.
 
 Tables become ``kind="table"`` sections with one line per row (« cell | cell ») so the chunker can
 split them between rows and repeat the header row.
@@ -16,15 +17,12 @@ from typing import Any, Iterable, Iterator
 
 from clos.errors import IngestError
 from clos.ingest.dates import iso_date
-from clos.ingest.text import Outline, read_text_file
+from clos.ingest.text import read_text_file
 from clos.types import Document, Section
 
 MAX_ROWS = 20_000  # per sheet or CSV file: past that a table is an export, not a document to read
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
-_MARKUP_COMPATIBILITY = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-_HEADING_STYLE = re.compile(r"^(?:heading|titre|title)\s*([1-9])$", re.IGNORECASE)
-_TITLE_STYLE = re.compile(r"^(?:title|titre)$", re.IGNORECASE)
 
 
 def _clean(text: str) -> str:
@@ -62,104 +60,6 @@ def check_zip_container(path: Path, label: str) -> None:
             raise IngestError(path, f"document {label} chiffré (mot de passe requis)")
 
 
-# ------------------------------------------------------------------------------------------ DOCX
-def read_docx(path: Path) -> Document:
-    check_zip_container(path, "DOCX")
-    import docx
-    from docx.oxml.ns import qn
-
-    try:
-        document = docx.Document(str(path))
-    except (KeyError, ValueError, zipfile.BadZipFile, docx.opc.exceptions.PackageNotFoundError) as exc:
-        raise IngestError(path, "fichier DOCX invalide (ce n'est pas un document Word)") from exc
-    p_tag, tbl_tag, sdt_tag, tc_tag, tr_tag = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:tc"), qn("w:tr")
-    text_tags = (qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"))
-    style_names = {s.style_id: s.name or "" for s in document.styles}
-
-    def paragraph_text(element: Any) -> str:
-        # w:t only: deleted text sits in w:delText, so this reads the document as if changes were accepted.
-        parts = []
-        for node in element.iter(*text_tags):
-            if node.tag == text_tags[0]:
-                parts.append(node.text or "")
-            else:
-                parts.append(" " if node.tag == text_tags[1] else "\n")
-        return "\n".join(_clean(line) for line in "".join(parts).split("\n") if line.strip())
-
-    def heading_level(element: Any) -> int | None:
-        ppr = element.pPr
-        if ppr is None:
-            return None
-        if ppr.pStyle is not None:
-            name = style_names.get(ppr.pStyle.val, ppr.pStyle.val)
-            if _TITLE_STYLE.match(name):
-                return 0
-            # French Word stores « Titre 1 » as style id « Titre1 »; accept both spellings.
-            spaced_id = re.sub(r"(\D)(\d)$", r"\1 \2", ppr.pStyle.val)
-            match = _HEADING_STYLE.match(name) or _HEADING_STYLE.match(spaced_id)
-            if match:
-                return int(match.group(1))
-        outline = ppr.find(qn("w:outlineLvl"))
-        value = outline.get(qn("w:val"), "") if outline is not None else ""
-        return int(value) + 1 if value.isdigit() and int(value) < 9 else None
-
-    sections: list[Section] = []
-    outline = Outline()
-    title_style = ""
-
-    def walk(container: Any) -> None:
-        nonlocal title_style
-        for child in container.iterchildren():
-            if child.tag == p_tag:
-                text = paragraph_text(child)
-                if not text:
-                    continue
-                level = heading_level(child)
-                if level is None or len(text) > 300:
-                    sections.append(Section(text, None, outline.path, "text"))
-                    continue
-                text = _clean(text)
-                title_style = title_style or (text if level == 0 else "")
-                sections.append(Section(text, None, outline.enter(level, text), "heading"))
-            elif child.tag == tbl_tag:
-                rows = []
-                for tr in child.iter(tr_tag):
-                    if tr.getparent() is not child:
-                        continue  # nested tables stay inside the cell that holds them
-                    cells = _trim([_clean(paragraph_text(tc)) for tc in tr.iterchildren(tc_tag)])
-                    if cells:
-                        rows.append(cells)
-                if rows:
-                    sections.append(Section(_rows_text(rows), None, outline.path, "table"))
-            elif child.tag == sdt_tag:
-                content = child.find(qn("w:sdtContent"))
-                if content is not None:
-                    walk(content)
-
-    body = document.element.body
-    # Text boxes are stored twice (drawing and VML fallback); reading both would double their text.
-    for fallback in list(body.iter(f"{{{_MARKUP_COMPATIBILITY}}}Fallback")):
-        fallback.getparent().remove(fallback)
-    walk(body)
-    changes = next(body.iter(qn("w:ins"), qn("w:del"), qn("w:moveFrom"), qn("w:moveTo")), None)
-    comments = next(body.iter(qn("w:commentReference"), qn("w:commentRangeStart")), None)
-    header_footer: list[str] = []
-    for section in document.sections:
-        for part in (section.header, section.footer):
-            if part.is_linked_to_previous:
-                continue
-            for paragraph in part.paragraphs:
-                text = _clean(paragraph.text)
-                if text and text not in header_footer:
-                    header_footer.append(text)
-    core = document.core_properties
-    metadata: dict[str, Any] = {"tracked_changes": changes is not None, "comments": comments is not None,
-                                "created": iso_date(core.created)}
-    if header_footer:
-        metadata["header_footer"] = " / ".join(header_footer)[:500]
-    return Document(str(path), core.title or title_style, "docx", sections, metadata=metadata)
-
-
 # -------------------------------------------------------------------------------- ODT, ODS, ODP
 def _cell_text(value: Any) -> str:
     if value is None:
@@ -192,27 +92,97 @@ def _table_sections(rows: Iterator[list[str]], heading: tuple[str, ...]) -> tupl
     return Section(_rows_text(cells[lead:] for cells in kept), None, heading, "table"), truncated
 
 
+_MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
+
+
+def _xlsx_merges(path: Path, member: str) -> list[tuple[int, int, int, int]]:
+    """Merged ranges of one sheet as (min_col, min_row, max_col, max_row), 1-based.
+
+    Read-only openpyxl does not expose them, so the sheet's XML is scanned for ``<mergeCell
+    ref="A2:A3"/>`` in 1 MiB blocks: no second XML parse of a large sheet.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    found: list[tuple[int, int, int, int]] = []
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member.lstrip("/")) as fh:
+            carry = b""
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                data = carry + block
+                cut = data.rfind(b"<")  # a tag cut at the block's end is read with the next block
+                for match in _MERGE_REF.finditer(data, 0, cut if cut > 0 else len(data)):
+                    found.append(range_boundaries(match.group(1).decode("ascii")))
+                carry = data[cut:] if cut > 0 else b""
+            for match in _MERGE_REF.finditer(carry):
+                found.append(range_boundaries(match.group(1).decode("ascii")))
+    except (KeyError, zipfile.BadZipFile, ValueError):
+        return []
+    return found
+
+
+class MergeFiller:
+    """Repeat a merged label on every row its range covers, in the range's first column.
+
+    A label merged over two rows (« Direction de la culture » beside « Musée » and
+    « Conservatoire ») is stored in its first cell only; a chunk holding the second row would
+    lose it. Ranges are (min_col, min_row, max_col, max_row), 1-based; rows are numbered from 1.
+    """
+
+    def __init__(self, ranges: Iterable[tuple[int, int, int, int]]) -> None:
+        self.starts: dict[int, list[tuple[int, int]]] = {}
+        for min_col, min_row, _max_col, max_row in ranges:
+            if max_row > min_row:
+                self.starts.setdefault(min_row, []).append((min_col, max_row))
+        self.filled = 0
+
+    def rows(self, rows: Iterable[list[str]]) -> Iterator[list[str]]:
+        active: list[tuple[int, int, str]] = []  # (column, last row, text)
+        for number, cells in enumerate(rows, start=1):
+            active = [a for a in active if a[1] >= number]
+            for column, text in ((c, t) for c, _, t in active):
+                while len(cells) < column:
+                    cells.append("")
+                if not cells[column - 1]:
+                    cells[column - 1] = text
+                    self.filled += 1
+            for column, last in self.starts.get(number, ()):
+                text = cells[column - 1] if column <= len(cells) else ""
+                if text:
+                    active.append((column, last, text))
+            yield cells
+
+
 def read_xlsx(path: Path) -> Document:
     check_zip_container(path, "XLSX")
     import openpyxl
 
+    # A file object, not the path: openpyxl refuses a workbook whose name does not end in .xlsx,
+    # and the bytes (not the name) decided that this is one.
+    handle = path.open("rb")
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except (KeyError, ValueError, zipfile.BadZipFile, openpyxl.utils.exceptions.InvalidFileException) as exc:
+        handle.close()
         raise IngestError(path, "fichier XLSX invalide (ce n'est pas un classeur Excel)") from exc
     try:
-        sections, truncated = [], False
+        sections, truncated, filled = [], False, 0
         for sheet in workbook.worksheets:
             rows = ([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
-            section, cut = _table_sections(rows, (sheet.title,))
+            member = getattr(sheet, "_worksheet_path", None)  # read-only sheets know their XML part
+            merges = _xlsx_merges(path, member) if member else []
+            filler = MergeFiller(merges)
+            section, cut = _table_sections(filler.rows(rows), (sheet.title,))
             truncated |= cut
+            filled += filler.filled
             if section:
                 sections.append(section)
         props = workbook.properties
     finally:
         workbook.close()
+        handle.close()
     metadata = {"sheets": [s.heading_path[0] for s in sections], "truncated": truncated,
-                "created": iso_date(props.created)}
+                "created": iso_date(props.created), "modified": iso_date(props.modified),
+                "merged_cells_filled": filled}
     return Document(str(path), _clean(props.title or "") or path.stem, "xlsx", sections, metadata=metadata)
 
 
@@ -281,6 +251,6 @@ def read_pptx(path: Path) -> Document:
             if notes:
                 sections.append(Section(f"Notes : {notes}", number, heading, "text"))
     core = presentation.core_properties
-    metadata = {"created": iso_date(core.created)}
+    metadata = {"created": iso_date(core.created), "modified": iso_date(core.modified)}
     return Document(str(path), core.title or first_title, "pptx", sections, pages=len(presentation.slides),
                     metadata=metadata)

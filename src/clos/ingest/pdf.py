@@ -30,6 +30,7 @@ from clos.types import Document, ReadingNote, Section
 
 _HEADING_RATIO = 1.12  # 12 pt body → headings from 13.5 pt; Word's « Titre 2 » is often 13–14 pt
 _HEADING_SHARE = 0.15
+_FINE_PRINT = 8.0  # pt; body text is set from 9 to 12 pt, notes and lists of names below 8
 _MAX_HEADING_CHARS = 300
 _MAX_MARKED_CHARS = 220
 _MAX_DEPTH = 6
@@ -71,11 +72,14 @@ def _heading_threshold(sizes: Counter) -> float:
     """Smallest font size that marks a heading: clearly larger than the body text, and rare.
 
     The rarity rule matters on short deliberations where a 7 pt list of council members outweighs
-    the 12 pt body: sizes used by more than 15 % of the characters are never headings.
+    the 12 pt body: sizes used by more than 15 % of the characters are never headings. For the
+    same reason the body size is the commonest size of 8 pt or more (text below is fine print:
+    lists of members, notes), else the commonest of all.
     """
     if not sizes:
         return float("inf")
-    body = sizes.most_common(1)[0][0]
+    readable = Counter({size: n for size, n in sizes.items() if size >= _FINE_PRINT})
+    body = (readable or sizes).most_common(1)[0][0]
     total = sum(sizes.values())
     threshold, covered = float("inf"), 0
     for size in sorted(sizes, reverse=True):
@@ -199,7 +203,6 @@ def read_pdf(path: Path, *, ocr: bool | None = None, ocr_language: str | None = 
         info = pdf.metadata or {}
         page_count = pdf.page_count
         pages: list[list[Line]] = []
-        tables: list[list[tuple[tuple[float, float, float, float], list[list[str]]]]] = []
         sizes: list[tuple[float, float]] = []
         empty: list[int] = []
         try:
@@ -210,16 +213,17 @@ def read_pdf(path: Path, *, ocr: bool | None = None, ocr_language: str | None = 
                     empty.append(number)
                     lines = []
                 pages.append(lines)
-                tables.append(find_tables(page, lines) if lines else [])
                 sizes.append((page.rect.width, page.rect.height))
             scanned = [n for n in empty if pdf[n - 1].get_images()]
             ocr_pages = _read_scans(pdf, scanned, pages, notes, ocr, ocr_language)
+            pages, furniture = strip_furniture(pages, [h for _, h in sizes])
+            # After the stamp is gone: its label/date rows look like a table's.
+            tables = [find_tables(pdf[n], lines) if lines else [] for n, lines in enumerate(pages)]
         except IngestError:
             raise
         except Exception as exc:
             raise IngestError(path, "fichier PDF endommagé (texte illisible)") from exc
 
-    pages, furniture = strip_furniture(pages, [h for _, h in sizes])
     vocab = word_vocabulary(ln.text for lines in pages for ln in lines)
     size_chars: Counter = Counter()
     for lines in pages:
@@ -230,6 +234,7 @@ def read_pdf(path: Path, *, ocr: bool | None = None, ocr_language: str | None = 
     sections: list[Section] = []
     heads = _Headings()
     page_one_headings: list[str] = []
+    last_heading_y = 0.0  # top of the last heading's last line, to join a title set on two lines
     for number, (lines, found, (width, _)) in enumerate(zip(pages, tables, sizes), start=1):
         items: list[tuple[float, Any]] = []
         inside = set()
@@ -266,14 +271,17 @@ def read_pdf(path: Path, *, ocr: bool | None = None, ocr_language: str | None = 
                 continue
             previous = heads.stack[-1] if heads.stack else None
             if style[0] == "size" and previous and previous[0] == style and sections \
-                    and sections[-1].kind == "heading" and sections[-1].page == number:
+                    and sections[-1].kind == "heading" and sections[-1].page == number \
+                    and 0 < item[0].y0 - last_heading_y <= 1.8 * size:
                 # A title set on two lines of the same size, cut into two blocks by the layout.
                 text = join_lines([previous[1], text], vocab)
                 heads.stack[-1] = (style, text)
                 sections[-1] = Section(text, number, heads.path(), "heading")
                 if number == 1 and page_one_headings:
                     page_one_headings[-1] = text
+                last_heading_y = item[-1].y0
                 continue
+            last_heading_y = item[-1].y0
             heads.push(style, text)
             sections.append(Section(text, number, heads.path(), "heading"))
             if number == 1:

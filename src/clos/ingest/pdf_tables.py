@@ -18,15 +18,19 @@ from clos.ingest.pdf_layout import Line
 
 
 def _aligned_rows(lines: list[Line]) -> bool:
-    """Do at least 2 rows of the page hold 2+ lines each, starting at 2+ shared x positions?
+    """Do at least 2 table-like rows of the page start pieces at 2+ shared x positions?
 
-    Cheap sign of a table, checked before paying for the page's drawings (which cost as much as
-    its text).
+    A row is table-like with 3+ pieces, or 2 whose right one is short (a figure, a rate): two
+    columns of running text side by side (a deliberation's heading block) are not a table. A
+    cheap sign checked before paying for the page's drawings (which cost as much as its text).
     """
-    rows: dict[int, list[float]] = defaultdict(list)
+    rows: dict[int, list[Line]] = defaultdict(list)
     for ln in lines:
-        rows[round(ln.y0 / 3)].append(ln.x0)
-    starts = Counter(x for xs in rows.values() if len(xs) >= 2 for x in {round(x / 6) for x in xs})
+        rows[round(ln.y0 / 3)].append(ln)
+    starts: Counter = Counter()
+    for row in rows.values():
+        if len(row) >= 3 or len(row) == 2 and len(max(row, key=lambda ln: ln.x0).text) <= 24:
+            starts.update({round(ln.x0 / 6) for ln in row})
     return sum(1 for n in starts.values() if n >= 2) >= 2
 
 

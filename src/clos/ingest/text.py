@@ -63,13 +63,49 @@ def _french_score(text: str) -> int:
     return score
 
 
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 (LE/BE) recognised by a BOM or, without one, by where the NUL bytes fall.
+
+    Text in a Latin script written in UTF-16 has a NUL as the high byte of almost every character
+    (« é » is E9 00 in UTF-16-LE), and UTF-32 has two or three per character; single-byte
+    encodings have none. At least 90 % of the expected positions must be NUL and at most 5 % of
+    the others, and the sample must decode without error. Returns the codec name or None.
+    """
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            return name
+    sample = data[:8192]
+    for width, names in ((4, ("utf-32-le", "utf-32-be")), (2, ("utf-16-le", "utf-16-be"))):
+        usable = len(sample) - len(sample) % width
+        if usable < 2 * width:
+            continue
+        columns = [sample[i:usable:width].count(0) / (usable // width) for i in range(width)]
+        # Little-endian: the low byte first, then the NULs; big-endian: NULs first.
+        low_le, low_be = columns[0], columns[-1]
+        high_le, high_be = min(columns[1:]), min(columns[:-1])
+        for name, low, high in ((names[0], low_le, high_le), (names[1], low_be, high_be)):
+            if high >= 0.9 and low <= 0.05:
+                try:
+                    sample[:usable].decode(name)
+                except UnicodeDecodeError:
+                    continue
+                return name
+    return None
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode text bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else the most French-looking
-    of charset-normalizer's guess, cp1252, cp850, mac_roman and latin-1. Returns (text, encoding)."""
+    """Decode text bytes: UTF-8 (with or without BOM), UTF-16/32 (with a BOM or recognised without
+    one, see ``wide_encoding``), else the most French-looking of charset-normalizer's guess,
+    cp1252, cp850, mac_roman and latin-1. Returns (text, encoding)."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace"), "utf-16"
+    wide = wide_encoding(data)
+    if wide:
+        return data.decode(wide, errors="replace").lstrip("\ufeff"), wide
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -94,7 +130,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 def looks_binary(data: bytes) -> bool:
     """True for bytes that are not text in any encoding we read (NUL bytes, many control codes)."""
     head = data[:8192]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if wide_encoding(head):
         return False
     if b"\x00" in head:
         return True

@@ -8,6 +8,9 @@ from clos.llm.registry import BUILTIN, ModelSpec, ensure, resolve
 from clos.settings import Settings
 
 
+_CLIENTS: dict[tuple, object] = {}
+
+
 def load_llm(settings: Settings, model: str | None = None) -> LLM:
     """The answer model named by ``model`` or the settings, ready to generate."""
     name = model or (str(settings.model_path) if settings.model_path else settings.model)
@@ -16,9 +19,14 @@ def load_llm(settings: Settings, model: str | None = None) -> LLM:
         from clos.llm.openai_http import OpenAIHttpLLM
         from clos.posture import guard_llm
 
-        return guard_llm(settings, OpenAIHttpLLM(
-            url, name, api_key=settings.openai_api_key, timeout=settings.llm_timeout,
-            retries=settings.llm_retries))
+        # One client per server and model, kept like the embedded model: its connections are
+        # reused from one question to the next.
+        key = (url, name, settings.openai_api_key, settings.llm_timeout, settings.llm_retries)
+        if key not in _CLIENTS:
+            _CLIENTS[key] = OpenAIHttpLLM(url, name, api_key=settings.openai_api_key,
+                                          timeout=settings.llm_timeout,
+                                          retries=settings.llm_retries)
+        return guard_llm(settings, _CLIENTS[key])
     if settings.llm_backend != "llamacpp":
         raise ModelError(f"Moteur de modèle inconnu : « {settings.llm_backend} » (llamacpp, openai).")
     from clos.llm.llamacpp import LlamaCppLLM

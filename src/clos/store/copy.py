@@ -61,6 +61,7 @@ def copy_store(source: Any, target: Any, *, batch: int = 2000,
     copied = _copy_index(source, target, batch, progress)
     report.append(_compare(source, target, INDEX, ["chunk_id", "body", "meta"], ["chunk_id"], copied))
     if isinstance(target, PostgresStore):
+        _run(target, "ANALYZE")  # planner statistics for the rows just written
         with target.transaction() as conn:
             for table in _tables(source, target):
                 if "id" in _columns(target, table):

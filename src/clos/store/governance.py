@@ -9,6 +9,7 @@ by name and position) and ``transaction()``.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Iterable
 
@@ -34,6 +35,24 @@ class GovernanceSQL:
 
     def transaction(self) -> Any:  # provided by the backend
         raise NotImplementedError
+
+    # ----------------------------------------------------- collection settings
+    def collection_settings(self, collection_id: int) -> tuple[str, dict[str, Any]]:
+        """(template, settings overridden) of a collection (migration 011); ("", {}) if unset."""
+        row = self.conn.execute(
+            "SELECT template, settings FROM collection_settings WHERE collection_id = ?",
+            (collection_id,)).fetchone()
+        return (row["template"], json.loads(row["settings"] or "{}")) if row else ("", {})
+
+    def set_collection_settings(self, collection_id: int, template: str,
+                                settings: dict[str, Any]) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO collection_settings (collection_id, template, settings, updated_at)"
+                " VALUES (?,?,?,?) ON CONFLICT (collection_id) DO UPDATE SET"
+                " template = excluded.template, settings = excluded.settings,"
+                " updated_at = excluded.updated_at",
+                (collection_id, template, json.dumps(settings, ensure_ascii=False), utc_now()))
 
     # ---------------------------------------------------------------- reviews
     def known_documents(self, collection_id: int, *, except_path: str,

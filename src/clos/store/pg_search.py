@@ -80,16 +80,31 @@ def parse_match(match: str) -> list[Group]:
     return groups
 
 
-def skippable(bounds: list[float], theta: float) -> int:
-    """How many groups, taken from the most common (``bounds`` ascending), may be left out of
-    the match: the longest prefix whose score bounds add up to less than ``theta``."""
-    total, keep = 0.0, 0
-    for bound in bounds:
-        total += bound
-        if total >= theta:
-            break
-        keep += 1
-    return keep
+MAX_COMBINATIONS = 64  # beyond, the query matches every term (a longer query costs more)
+
+
+def reaching(bounds: list[float], theta: float, cap: int) -> list[list[int]] | None:
+    """Index sets of terms whose score bounds add up to ``theta`` or more, such that every set
+    of terms reaching ``theta`` contains one of them (None beyond ``cap`` sets).
+
+    A row holding none of the rare terms scores at most the bounds of the common terms it
+    holds: unless it holds one of these sets, it cannot reach the current ``limit``-th score,
+    so matching them (AND) instead of each common term (OR) leaves the top unchanged."""
+    order = sorted(range(len(bounds)), key=lambda i: -bounds[i])
+    found: list[list[int]] = []
+
+    def walk(start: int, chosen: list[int], total: float) -> bool:
+        for pos in range(start, len(order)):
+            i = order[pos]
+            if total + bounds[i] >= theta:
+                found.append(chosen + [i])
+                if len(found) > cap:
+                    return False
+            elif not walk(pos + 1, chosen + [i], total + bounds[i]):
+                return False
+        return True
+
+    return found if walk(0, [], 0.0) else None
 
 
 def _syntax(match: str) -> StoreError:
@@ -101,9 +116,10 @@ def quote(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsquery(groups: list[Group]) -> str:
-    """The tsquery matching any group (NEAR: the terms within the distance, in either order)."""
-    parts = []
+def tsquery(groups: list[Group], together: list[list[Group]] = ()) -> str:
+    """The tsquery matching any group (NEAR: the terms within the distance, in either order),
+    or all the single-term groups of one of ``together``."""
+    parts = ["(" + " & ".join(quote(g.terms[0]) for g in combo) + ")" for combo in together]
     for g in groups:
         if g.distance is None:
             parts.append(quote(g.terms[0]))
@@ -142,19 +158,35 @@ def idf(rows: int, hits: int) -> float:
 
 
 # The limit-th best rows of the collection among those matching %(query)s, every query term
-# scored (FTS5's bm25, see the module docstring), joined to their chunk and document.
+# scored (FTS5's bm25, see the module docstring), joined to their chunk and document. The
+# frequencies of all the query's terms are read from a row in one jsonb_to_record call.
 RANK_SQL = """
 WITH top AS (
-    SELECT f.chunk_id, f.body, f.meta, s.score FROM chunks_fts f
-    CROSS JOIN LATERAL (
-        SELECT SUM(q.idf * t.f * %(k1p1)s / (t.f + %(k1)s * (1 - %(b)s + %(b)s * f.ntok / %(avgdl)s)))
-               AS score
-        FROM unnest(%(terms)s::text[], %(idfs)s::float8[]) AS q(term, idf)
-        CROSS JOIN LATERAL (SELECT COALESCE((f.tf ->> q.term)::float8, 0) AS f) t
-    ) s
+    SELECT f.chunk_id, f.body, f.meta, {score} AS score FROM chunks_fts f
+    CROSS JOIN LATERAL jsonb_to_record(f.tf) AS x({record})
+    CROSS JOIN LATERAL (SELECT %(k1)s * (1 - %(b)s + %(b)s * f.ntok / %(avgdl)s) AS k) n
     WHERE f.collection_id = %(cid)s AND f.tsv @@ %(query)s::tsquery
-    ORDER BY s.score DESC, f.chunk_id LIMIT %(limit)s
+    ORDER BY score DESC, f.chunk_id LIMIT %(limit)s
 )
-SELECT {columns}, -top.score AS rank, top.body AS terms_body, top.meta AS terms_meta FROM top JOIN chunks c ON c.id = top.chunk_id
+SELECT {columns}, -top.score AS rank, top.body AS terms_body, top.meta AS terms_meta FROM top
+JOIN chunks c ON c.id = top.chunk_id
 JOIN documents d ON d.id = c.document_id ORDER BY top.score DESC, top.chunk_id
 """
+
+
+def rank_sql(terms: list[str], columns: str) -> str:
+    """RANK_SQL for these terms (phrases in query order, repeats kept as FTS5 counts them):
+    the score adds, in that order, idf_i · f_i (k1 + 1) / (f_i + k), idf_i being the
+    parameter ``idf{i}``; terms become column names of the record, quoted."""
+    names = list(dict.fromkeys(terms))
+    column = {t: "x." + _ident(t) for t in names}
+    record = ", ".join(f"{_ident(t)} float8" for t in names)
+    score = " + ".join(
+        f"%(idf{i})s * COALESCE({column[t]}, 0) * %(k1p1)s / (COALESCE({column[t]}, 0) + n.k)"
+        for i, t in enumerate(terms))
+    return RANK_SQL.format(score=f"({score})", record=record, columns=columns)
+
+
+def _ident(term: str) -> str:
+    return '"' + term.replace('"', '""').replace("%", "%%") + '"'
+

@@ -20,167 +20,35 @@ Every public method raises ``StoreError`` (French message, psycopg error chained
 from __future__ import annotations
 
 import json
-import os
-import re
 import threading
 from contextlib import contextmanager
 from dataclasses import asdict
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Iterable, Iterator
 
 from clos.errors import StoreError
 from clos.store import pg_search
+from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_schema: re-exported)
+    Row,
+    _Connection,
+    _Pooled,
+    _row_factory,
+    local_zone,
+    migrations,
+    redact,
+    scratch_schema,
+    split_url,
+    with_schema,
+)
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL, utc_now
 from clos.store.ledger import LedgerSQL
+from clos.store.reading import ReadingSQL
 from clos.types import Answer, Chunk, Document, Hit
 
-_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _RUN_COLUMNS = {"files_seen", "files_indexed", "files_skipped", "files_failed", "files_removed",
                 "pages", "chunks", "duration_s"}
 
-
-def migrations() -> list[tuple[int, str, str]]:
-    """(number, name, sql) of every PostgreSQL migration, in order."""
-    found = []
-    for entry in resources.files("clos.store.pg_migrations").iterdir():
-        if entry.name.endswith(".sql") and entry.name[:3].isdigit():
-            found.append((int(entry.name[:3]), entry.name[:-4], entry.read_text(encoding="utf-8")))
-    found.sort()
-    if len({n for n, _, _ in found}) != len(found):
-        raise StoreError("Deux migrations PostgreSQL portent le même numéro.")
-    return found
-
-
-def split_url(url: str) -> tuple[str, str | None]:
-    """(libpq URL, schema) from a store URL: ``?schema=`` is Clos's, not libpq's."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query)
-    schema = next((v for k, v in query if k == "schema"), None)
-    if schema is not None and not _SCHEMA.match(schema):
-        raise StoreError(f"Nom de schéma PostgreSQL invalide : « {schema} » (lettres minuscules,"
-                         " chiffres et _).")
-    rest = urlencode([(k, v) for k, v in query if k != "schema"])
-    return urlunsplit(parts._replace(query=rest)), schema
-
-
-def with_schema(url: str, schema: str) -> str:
-    """The store URL on ``schema`` (replacing any schema it named)."""
-    dsn, _ = split_url(url)
-    parts = urlsplit(dsn)
-    query = parse_qsl(parts.query) + [("schema", schema)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-@contextmanager
-def scratch_schema(url: str, prefix: str = "clos_tmp") -> Iterator[str]:
-    """A store URL on a new, empty schema of the same database, dropped on exit (evaluations
-    and benches build their index there, as SQLite builds it in a temporary folder)."""
-    import uuid
-
-    import psycopg
-
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    try:
-        yield with_schema(url, schema)
-    finally:
-        try:
-            with psycopg.connect(split_url(url)[0], autocommit=True, connect_timeout=10) as conn:
-                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        except psycopg.Error as exc:
-            raise StoreError(f"Impossible de supprimer le schéma temporaire « {schema} » :"
-                             f" {exc}") from exc
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and ``stats``."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
-@lru_cache(maxsize=512)
-def _sql(statement: str) -> str:
-    """SQLite-style ``?`` placeholders as psycopg's ``%s`` (literal ``%`` doubled)."""
-    return statement.replace("%", "%%").replace("?", "%s")
-
-
-class Row:
-    """A row readable by position and by name, like ``sqlite3.Row`` (``dict(row)`` works)."""
-
-    __slots__ = ("_index", "_values")
-
-    def __init__(self, index: dict[str, int], values: Sequence[Any]) -> None:
-        self._index, self._values = index, values
-
-    def __getitem__(self, key: int | str) -> Any:
-        return self._values[key if isinstance(key, int) else self._index[key]]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def keys(self) -> list[str]:
-        return list(self._index)
-
-
-def _row_factory(cursor: Any) -> Any:
-    index = {c.name: i for i, c in enumerate(cursor.description or ())}
-    return lambda values: Row(index, values)
-
-
-class _Result:
-    """Rows fetched at once, so the connection goes back to the pool before they are read."""
-
-    def __init__(self, rows: list[Row], rowcount: int) -> None:
-        self._rows, self.rowcount = rows, rowcount
-
-    def fetchone(self) -> Row | None:
-        return self._rows[0] if self._rows else None
-
-    def fetchall(self) -> list[Row]:
-        return self._rows
-
-    def __iter__(self) -> Iterator[Row]:
-        return iter(self._rows)
-
-
-class _Connection:
-    """What the shared SQL (governance, ledger) calls ``conn``: ``execute`` with ``?``."""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def execute(self, statement: str, params: Sequence[Any] | dict = ()) -> _Result:
-        # Without parameters psycopg sends the text as it is (no %% to undo).
-        cur = self.raw.execute(_sql(statement) if params else statement, params or None)
-        rows = cur.fetchall() if cur.description else []
-        return _Result(rows, cur.rowcount)
-
-    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self.raw.cursor() as cur:
-            cur.executemany(_sql(statement), list(rows))
-
-
-class _Pooled:
-    """``store.conn`` outside a transaction: each statement on a pooled connection."""
-
-    def __init__(self, store: "PostgresStore") -> None:
-        self.store = store
-
-    def execute(self, statement: str, params: Sequence[Any] | dict = ()) -> _Result:
-        with self.store.pool.connection() as raw:
-            return _Connection(raw).execute(statement, params)
-
-
-class PostgresStore(GovernanceSQL, LedgerSQL):
+class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL):
     """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
 
     LOCAL_DAY = "to_char((i.created_at::timestamptz) AT TIME ZONE %s, 'YYYY-MM-DD')"
@@ -196,7 +64,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL):
         # never change (a new version of a document gets new chunks), so entries stay true.
         self._terms: dict[int, tuple[str, str]] = {}
         self._collections: dict[str, int] = {}  # name → id (no collection is ever deleted)
-        self.LOCAL_DAY = self.LOCAL_DAY.replace("%s", "'" + _local_zone() + "'")
+        self.LOCAL_DAY = self.LOCAL_DAY.replace("%s", "'" + local_zone() + "'")
 
     # ------------------------------------------------------------ connection
     @property
@@ -213,9 +81,13 @@ class PostgresStore(GovernanceSQL, LedgerSQL):
             from psycopg_pool import ConnectionPool
         except ImportError as exc:
             raise StoreError("Le pilote PostgreSQL (psycopg) n'est pas installé.") from exc
-        options = f"-c search_path={self.schema}" if self.schema else None
+        # random_page_cost 1.1 (the index is in memory or on SSD): with the default 4 the
+        # planner read the whole chunks_fts table instead of its GIN index for terms held by
+        # 5 % of the chunks (90 ms against 25 ms on 8.6k chunks, bench/bench_store.py).
+        options = "-c random_page_cost=1.1" + (f" -c search_path={self.schema}"
+                                               if self.schema else "")
         kwargs = {"autocommit": True, "row_factory": _row_factory, "connect_timeout": 10,
-                  **({"options": options} if options else {})}
+                  "options": options}
         pool = None
         try:
             # One direct connection first: an unreachable server fails now, not after the
@@ -331,13 +203,15 @@ class PostgresStore(GovernanceSQL, LedgerSQL):
                 "SELECT nextval(pg_get_serial_sequence('chunks', 'id')) FROM generate_series(1, ?)",
                 (len(pairs),))]
             conn.execute(
-                "INSERT INTO chunks (id, document_id, ordinal, text, page, heading_path, tokens)"
-                " SELECT u.i, ?, u.o, u.t, u.p, u.h, u.k FROM unnest(?::bigint[], ?::int[],"
-                " ?::text[], ?::int[], ?::text[], ?::int[]) AS u(i, o, t, p, h, k)", (
+                "INSERT INTO chunks (id, document_id, ordinal, text, page, heading_path, tokens,"
+                " page_end, page_starts) SELECT u.i, ?, u.o, u.t, u.p, u.h, u.k, u.e, u.s"
+                " FROM unnest(?::bigint[], ?::int[], ?::text[], ?::int[], ?::text[], ?::int[],"
+                " ?::int[], ?::text[]) AS u(i, o, t, p, h, k, e, s)", (
                     doc_id, ids, [c.ordinal for c, _ in pairs], [c.text for c, _ in pairs],
                     [c.page for c, _ in pairs],
                     [json.dumps(list(c.heading_path), ensure_ascii=False) for c, _ in pairs],
-                    [c.tokens for c, _ in pairs]))
+                    [c.tokens for c, _ in pairs], [c.page_end for c, _ in pairs],
+                    [json.dumps([list(p) for p in c.page_starts]) for c, _ in pairs]))
             rows = []
             for cid, (chunk, (body, meta)) in zip(ids, pairs):
                 chunk.id, chunk.document_id = int(cid), doc_id
@@ -391,7 +265,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL):
     # ------------------------------------------------------------- retrieval
     _HIT_COLUMNS = (
         "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime"
+        " d.doc_date, d.mtime, c.page_end, c.page_starts"
     )
 
     def search(self, collection_id: int, match: str, limit: int, **_: Any) -> list[Hit]:
@@ -410,26 +284,33 @@ class PostgresStore(GovernanceSQL, LedgerSQL):
         df = {r[2]: int(r[3]) for r in rows if r[2] is not None}
         idfs = [pg_search.idf(n, df.get(t, 0)) for t in terms]
         params = {"k1p1": pg_search.K1 + 1.0, "k1": pg_search.K1, "b": pg_search.B,
-                  "avgdl": (tokens / n) if n else 1.0, "terms": terms, "idfs": idfs,
-                  "cid": collection_id, "limit": limit}
-        sql = pg_search.RANK_SQL.format(columns=self._HIT_COLUMNS)
+                  "avgdl": (tokens / n) if n else 1.0, "cid": collection_id, "limit": limit,
+                  **{f"idf{i}": w for i, w in enumerate(idfs)}}
+        sql = pg_search.rank_sql(terms, self._HIT_COLUMNS)
         if any(g.distance is not None for g in groups):
             order, bounds, skip = groups, [], 0
-        else:  # MaxScore: start from the rarest term, add common ones only while they matter
+        else:  # MaxScore: start from the rarest terms (enough rows for a first top), add
+            # common ones only while they can still reach it
             ranked = sorted(zip(groups, idfs), key=lambda p: p[1])
             order = [g for g, _ in ranked]
             bounds = [w * (pg_search.K1 + 1.0) for _, w in ranked]
-            skip = len(order) - 1
+            skip, found = len(order), 0
+            while skip > 0 and found < 2 * limit:
+                skip -= 1
+                found += df.get(order[skip].terms[0], 0)
         with self.pool.connection() as raw:
-            while True:
-                params["query"] = pg_search.tsquery(order[skip:])
+            params["query"] = pg_search.tsquery(order[skip:])
+            rows = raw.execute(sql, params).fetchall()
+            theta = -float(rows[limit - 1]["rank"]) if len(rows) >= limit else None
+            if skip and (theta is None or sum(bounds[:skip]) >= theta):
+                # Rows without a rare term reach the top only through enough common ones:
+                # match those combinations (AND), or every term when there are too many.
+                combos = (pg_search.reaching(bounds[:skip], theta, pg_search.MAX_COMBINATIONS)
+                          if theta is not None else None)
+                params["query"] = (pg_search.tsquery(order) if combos is None else
+                                   pg_search.tsquery(order[skip:], [[order[i] for i in c]
+                                                                    for c in combos]))
                 rows = raw.execute(sql, params).fetchall()
-                if skip == 0:
-                    break
-                theta = -float(rows[limit - 1]["rank"]) if len(rows) >= limit else None
-                if theta is not None and sum(bounds[:skip]) < theta:
-                    break
-                skip = min(skip - 1, pg_search.skippable(bounds, theta) if theta else 0)
         if len(self._terms) > 100_000:
             self._terms.clear()
         self._terms.update((int(r["id"]), (r["terms_body"], r["terms_meta"])) for r in rows)
@@ -569,19 +450,8 @@ def _hit(r: Row) -> Hit:
     return Hit(chunk_id=int(r["id"]), document_id=int(r["document_id"]), path=r["path"],
                title=r["title"], page=r["page"], heading_path=tuple(json.loads(r["heading_path"])),
                text=r["text"], score=-float(r["rank"]), tokens=r["tokens"],
-               doc_date=r["doc_date"], mtime=r["mtime"])
-
-
-def _local_zone() -> str:
-    """This machine's time zone name, for the ledger's local days (UTC when unknown)."""
-    name = os.environ.get("TZ", "").lstrip(":")
-    if not name:
-        try:
-            target = str(Path("/etc/localtime").resolve())
-            name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
-        except OSError:
-            name = ""
-    return name if re.match(r"^[A-Za-z0-9_+\-/]+$", name or "") else "UTC"
+               doc_date=r["doc_date"], mtime=r["mtime"], page_end=r["page_end"],
+               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _guard_psycopg() -> None:

@@ -13,9 +13,12 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
+from clos.store.accounts_sqlite import AccountsSQLiteMixin
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
+from clos.store.reading import ReadingSQL
+from clos.store.vault import VaultMixin
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -33,10 +36,12 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore(GovernanceSQL, LedgerSQL):
+class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
-    Governance records and the impact ledger come from the shared mixins; every public method
+    Governance records and the impact ledger come from the shared mixins, accounts from
+    ``accounts_sqlite`` (migration 008), the pseudonym mapping from ``vault`` (its own encrypted
+    file, ahead of the governance mixin's in-index table); every public method
     raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
     def __init__(self, path: Path | str) -> None:
@@ -96,6 +101,8 @@ class SQLiteStore(GovernanceSQL, LedgerSQL):
             raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
 
     def close(self) -> None:
+        if getattr(self, "_vault", None) is not None:
+            self._vault.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
@@ -336,6 +343,32 @@ class SQLiteStore(GovernanceSQL, LedgerSQL):
                 "INSERT INTO ingest_errors (run_id, path, reason) VALUES (?,?,?)",
                 (run_id, path, reason),
             )
+
+    def consistency(self) -> dict[str, Any]:
+        """What an interrupted write could have broken, for the kill test and bench:
+        ``integrity`` (PRAGMA integrity_check, "ok" when sound), ``foreign_keys`` (violations),
+        ``documents_without_chunks`` (paths: a half-indexed document), ``chunks_without_terms`` /
+        ``terms_without_chunks`` (the lexical index out of step), ``duplicate_paths``, and
+        ``documents_without_review`` (paths; left by a kill between indexing and review, read
+        again by the next ingestion, so not an error in itself)."""
+        one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        column = lambda sql: [r[0] for r in self.conn.execute(sql)]  # noqa: E731
+        return {
+            "integrity": "; ".join(column("PRAGMA integrity_check")),
+            "foreign_keys": len(self.conn.execute("PRAGMA foreign_key_check").fetchall()),
+            "documents_without_chunks": column(
+                "SELECT path FROM documents d WHERE NOT EXISTS"
+                " (SELECT 1 FROM chunks c WHERE c.document_id = d.id)"),
+            "chunks_without_terms": one(
+                "SELECT COUNT(*) FROM chunks c WHERE c.id NOT IN (SELECT rowid FROM chunks_fts)"),
+            "terms_without_chunks": one(
+                "SELECT COUNT(*) FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)"),
+            "duplicate_paths": column(
+                "SELECT path FROM documents GROUP BY collection_id, path HAVING COUNT(*) > 1"),
+            "documents_without_review": column(
+                "SELECT d.path FROM documents d LEFT JOIN governance_reviews g"
+                " ON g.document_id = d.id WHERE g.id IS NULL"),
+        }
 
     def stats(self) -> dict[str, Any]:
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731

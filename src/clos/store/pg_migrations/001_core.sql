@@ -49,7 +49,6 @@ CREATE TABLE chunks_fts (
     tf JSONB NOT NULL
 );
 CREATE INDEX chunks_fts_tsv ON chunks_fts USING GIN (tsv);
-CREATE INDEX chunks_fts_collection ON chunks_fts (collection_id);
 
 -- Term statistics for BM25's IDF, over the whole index like FTS5's: rows holding each term.
 CREATE TABLE fts_terms (
