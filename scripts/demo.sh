@@ -21,3 +21,6 @@ echo
 Q2="Quel est le tarif d'un abonnement annuel au réseau de tramway de Lyon pour un étudiant ?"
 echo "== Question 2 : $Q2"
 $CLOS ask "$Q2" --collection demo
+echo
+echo "== Dans le navigateur : « make serve » démarre Clos sur ces données, puis ouvrez http://127.0.0.1:8000"
+echo "   (comptes : « .venv/bin/clos user add NOM --group GROUPE » ; voir le README)."
