@@ -139,7 +139,10 @@ def _search(page: Any, part: str) -> list[Any]:
     for w in windows:
         got = page.search_for(w) if len(w) >= MIN_PART else []
         matched += bool(got)
-        hits += got[:1]
+        if got:  # a window may occur more than once: the one following the previous window
+            last = hits[-1] if hits else got[0]
+            hits.append(min(got, key=lambda r: (r.y0 < last.y0 - 2, abs(r.y0 - last.y1),
+                                                abs(r.x0 - last.x1))))
     return hits if matched * 2 >= len(windows) else []
 
 
