@@ -41,6 +41,7 @@ class Context:
     similarity: Callable[[list[str]], list[float]] | None = None
     idf: dict[str, float] = field(default_factory=dict)
     absent_names: list[str] = field(default_factory=list)  # decide.absent_names
+    refuse_absent_names: bool = False  # settings.refuse_absent_names
     retrieval_s: float = 0.0
     started: float = 0.0
 
@@ -92,7 +93,7 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     if unit is not None:
         signals.subject = round(unit.subject, 4)
         signals.has_kind = bool(unit.kinds & expected) if expected else None
-    before = D.decide_before_model(signals, thresholds)
+    before = D.decide_before_model(signals, thresholds, absent=ctx.refuse_absent_names)
     if before.refused or not excerpts:
         return finish(empty, before, [])
     trace.excerpts = _trace_excerpts(excerpts, hits)
@@ -135,7 +136,8 @@ def _extractive(question, top, ctx, signals, thresholds, expected, empty, finish
     if unit is not None:
         signals.subject = round(unit.subject, 4)
         signals.has_kind = bool(unit.kinds & expected) if expected else None
-    decision = D.decide_extractive(signals, expected, thresholds)
+    decision = D.decide_extractive(signals, expected, thresholds,
+                                   absent=ctx.refuse_absent_names)
     if decision.refused or citation is None:
         empty.model = "extractif"
         return finish(empty, decision, top)
