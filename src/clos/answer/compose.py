@@ -19,9 +19,9 @@ from typing import Callable
 
 from clos.answer import decide as D
 from clos.answer.facts import expected_kinds
-from clos.answer.injection import held_back, neutralise
+from clos.answer.injection import REMOVED, held_back, neutralise
 from clos.answer.passages import Scorer, closest, key_passage
-from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
+from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
 from clos.retrieve.analyzer import analyze
 from clos.types import Answer, AnswerTrace, Citation, Hit, Timings, Usage
@@ -105,7 +105,7 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     gen = llm.generate(prompt, max_tokens=s.max_tokens, temperature=s.temperature,
                        on_token=on_token)
     trace.raw_output = gen.text
-    checked = verify(gen.text, excerpts, question=question)
+    checked = verify(_unscaffold(gen.text), excerpts, question=question)
     trace.sentences = [c.to_dict() for c in checked.checks if c.text]
     scored = [c for c in checked.checks if c.text]
     signals.model_refused = checked.refused and not checked.checks
@@ -185,6 +185,14 @@ def _suspicious_warnings(removed: list[dict], shown: list[Hit]) -> list[str]:
             if line not in out:
                 out.append(line)
     return out
+
+
+def _unscaffold(text: str) -> str:
+    """The model's text without the prompt's scaffolding a small model sometimes echoes (the
+    fences, the marker of a removed passage): echoed, they are not an answer."""
+    for mark in (REMOVED, FENCE_OPEN, FENCE_CLOSE):
+        text = text.replace(mark, " ")
+    return text
 
 
 def _round(x):
