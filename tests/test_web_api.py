@@ -108,6 +108,18 @@ def test_forbidden_collection_answers_like_an_absent_one_everywhere(server):
         assert server.service.store.document(other["id"]) is not None
 
 
+def test_pseudonyms_are_revealed_to_administrators_only_and_audited(server):
+    with client(server, "autre") as c:  # reads finances, is no administrator
+        r = c.get("/api/pseudonyms", params={"collection": "finances"})
+        assert r.status_code == 404 and "administrateurs" in r.json()["detail"]
+    with client(server, "admin") as c:
+        r = c.get("/api/pseudonyms", params={"collection": "finances"})
+        assert r.status_code == 200 and isinstance(r.json(), list)
+    (entry,) = [e for e in server.service.accounts.audit_log(user="admin")
+                if e["action"] == "reveal"]
+    assert entry["detail"]["count"] == len(r.json())
+
+
 def test_upload_checks_each_file_and_names_it(server):
     big = b"x" * (server.settings.upload_max_mb * 1024 * 1024 + 1)
     files = [("files", ("note.txt", "Note de service : la cantine ferme à 14 heures.".encode())),
@@ -124,6 +136,10 @@ def test_upload_checks_each_file_and_names_it(server):
         assert reasons["enorme.txt"].startswith("fichier trop volumineux")
         docs = c.get("/api/documents", params={"collection": "rh"}).json()
         assert [d["name"] for d in docs] == ["note.txt"]
+    with session(server, "agent") as pages:  # the folder's status on the Documents page
+        html = pages.get("/documents?collection=rh").text
+        assert "Dernière indexation" in html and "1 indexé(s)" in html
+    with client(server, "agent") as c:
         assert c.delete(f"/api/documents/{docs[0]['id']}").json() == {"deleted": "note.txt"}
         assert c.get("/api/documents", params={"collection": "rh"}).json() == []
     with client(server, "autre") as c:  # read-only on finances

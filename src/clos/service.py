@@ -144,6 +144,13 @@ class Service:
                         "indexed": False})
         return out
 
+    def sync_status(self, user: User, collection: str) -> dict[str, Any] | None:
+        """The latest ingestion run of the collection (counts, dates, per-file errors)."""
+        run = self.store.last_run(self.accounts.require(user, collection))
+        if run:
+            run["errors"] = [{**e, "name": Path(e["path"]).name} for e in run["errors"]]
+        return run
+
     def create_collection(self, user: User, name: str) -> None:
         if not user.admin:
             raise AccessError("Seul un administrateur peut créer une collection.")
@@ -222,6 +229,16 @@ class Service:
             [folder], collection=collection, sync=True))
         self.accounts.audit(user, "reindex", collection, indexed=report.indexed)
         return asdict(report)
+
+    def reveal(self, user: User, collection: str) -> list[dict[str, Any]]:
+        """The pseudonym table of a collection, for administrators only; audited (``reveal``
+        entry under the caller's name)."""
+        from clos.govern import reveal
+
+        cid = self.accounts.require(user, collection)
+        if not user.admin:
+            raise AccessError("La levée des pseudonymes est réservée aux administrateurs.")
+        return reveal(self.store, cid, by=user.name)
 
     # -------------------------------------------------------------- reports
     def corpus_report(self, user: User, collection: str) -> dict[str, Any]:

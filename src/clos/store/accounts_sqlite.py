@@ -177,6 +177,18 @@ class AccountsSQLiteMixin:
             " FROM documents d WHERE d.collection_id = ? ORDER BY d.path", (collection_id,))
         return [dict(r) for r in rows]
 
+    def last_run(self, collection_id: int) -> dict[str, Any] | None:
+        """The collection's latest ingestion run with its errors (``errors``: [{"path",
+        "reason"}]), or None."""
+        row = self.conn.execute(
+            "SELECT * FROM ingest_runs WHERE collection_id = ? ORDER BY id DESC LIMIT 1",
+            (collection_id,)).fetchone()
+        if row is None:
+            return None
+        errors = self.conn.execute("SELECT path, reason FROM ingest_errors WHERE run_id = ?"
+                                   " ORDER BY id", (row["id"],)).fetchall()
+        return {**dict(row), "errors": [dict(e) for e in errors]}
+
     def document(self, document_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(
             "SELECT d.id, d.collection_id, c.name AS collection, d.path, d.title, d.format,"

@@ -79,6 +79,13 @@ def delete(document_id: int, request: Request, user: User = Depends(api_user)) -
     return {"deleted": service(request).delete_document(user, document_id)}
 
 
+@router.get("/pseudonyms", responses=ERRORS)
+def pseudonyms(collection: str, request: Request,
+               user: User = Depends(api_user)) -> list[dict[str, Any]]:
+    """Qui se cache derrière chaque pseudonyme (administrateurs ; chaque levée est journalisée)."""
+    return service(request).reveal(user, collection)
+
+
 @router.get("/report", responses=ERRORS)
 def report(collection: str, request: Request, user: User = Depends(api_user)) -> dict[str, Any]:
     """Le rapport de gouvernance d'une collection (JSON de ``clos report --json``)."""

@@ -54,6 +54,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "docs.col.flags": "Signalements", "docs.col.actions": "Actions",
         "docs.indexed": "{n} fichier(s) indexé(s).", "docs.deleted": "« {name} » supprimé.",
         "docs.errors": "Fichiers refusés :",
+        "docs.lastrun": "Dernière indexation ({when} UTC) : {seen} fichier(s) vu(s), {indexed} "
+                        "indexé(s), {skipped} inchangé(s), {failed} en erreur, {removed} retiré(s).",
         "report.title": "Rapport sur le corpus", "impact.title": "Sobriété",
         "audit.title": "Journal d'audit", "audit.when": "Date (UTC)", "audit.who": "Compte",
         "audit.what": "Action", "audit.collection": "Collection", "audit.detail": "Détail",
@@ -110,6 +112,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "docs.col.flags": "Flags", "docs.col.actions": "Actions",
         "docs.indexed": "{n} file(s) indexed.", "docs.deleted": "“{name}” deleted.",
         "docs.errors": "Files refused:",
+        "docs.lastrun": "Last indexing ({when} UTC): {seen} file(s) seen, {indexed} indexed, "
+                        "{skipped} unchanged, {failed} failed, {removed} removed.",
         "report.title": "Corpus report", "impact.title": "Sobriety",
         "audit.title": "Audit log", "audit.when": "Date (UTC)", "audit.who": "Account",
         "audit.what": "Action", "audit.collection": "Collection", "audit.detail": "Detail",

@@ -141,7 +141,8 @@ def documents(request: Request, collection: str | None = None, user: User = Depe
     writable = any(c["name"] == current and c["write"] for c in cols)
     return render(request, "documents.html", user, collections=cols, current=current, docs=docs,
                   writable=writable, types=", ".join(sorted(SUPPORTED_EXTENSIONS)),
-                  max_mb=service(request).settings.upload_max_mb, result=None)
+                  max_mb=service(request).settings.upload_max_mb, result=None,
+                  run=service(request).sync_status(user, current) if current else None)
 
 
 @router.post("/documents/televerser")
@@ -158,7 +159,8 @@ async def upload(request: Request, collection: str = Form(...),
     docs = await run_in_threadpool(svc.documents, user, current)
     return render(request, "documents.html", user, collections=cols, current=current, docs=docs,
                   writable=True, types=", ".join(sorted(SUPPORTED_EXTENSIONS)),
-                  max_mb=svc.settings.upload_max_mb, result=result)
+                  max_mb=svc.settings.upload_max_mb, result=result,
+                  run=await run_in_threadpool(svc.sync_status, user, current))
 
 
 @router.post("/documents/{document_id}/supprimer")
