@@ -359,6 +359,7 @@ class Clos:
         ctx = Context(settings=s, load_model=lambda: load_llm(s, model), similarity=similarity,
                       idf=idf_weights(self.store, question), started=start,
                       absent_names=absent_names(self.store, question),
+                      refuse_absent_names=s.refuse_absent_names,
                       retrieval_s=time.perf_counter() - start)
         model_name = model or (str(s.model_path) if s.model_path else s.model)
         answer = compose(question, hits, ctx, mode=mode, model_name=model_name,

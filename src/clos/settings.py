@@ -115,6 +115,10 @@ class Settings:
     # Re-score the eight best key-passage candidates with their dense similarity too (costs one
     # embedding batch per question; see the report of the answers branch for the measure).
     extractive_dense: bool = False
+    # Refuse before the model a question naming something (« Nîmes ») no passage names. Off by
+    # default: pseudonymised person names are absent from the index by design, so a question
+    # naming a person would always be refused; the names are recorded in the trace either way.
+    refuse_absent_names: bool = False
     # Chunking (approximate tokens).
     chunk_tokens: Positive = 300
     chunk_max_tokens: Positive = 400

@@ -19,9 +19,9 @@ from typing import Callable
 
 from clos.answer import decide as D
 from clos.answer.facts import expected_kinds
-from clos.answer.injection import held_back, neutralise
+from clos.answer.injection import REMOVED, held_back, neutralise
 from clos.answer.passages import Scorer, closest, key_passage
-from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
+from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
 from clos.retrieve.analyzer import analyze
 from clos.types import Answer, AnswerTrace, Citation, Hit, Timings, Usage
@@ -41,6 +41,7 @@ class Context:
     similarity: Callable[[list[str]], list[float]] | None = None
     idf: dict[str, float] = field(default_factory=dict)
     absent_names: list[str] = field(default_factory=list)  # decide.absent_names
+    refuse_absent_names: bool = False  # settings.refuse_absent_names
     retrieval_s: float = 0.0
     started: float = 0.0
 
@@ -92,7 +93,7 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     if unit is not None:
         signals.subject = round(unit.subject, 4)
         signals.has_kind = bool(unit.kinds & expected) if expected else None
-    before = D.decide_before_model(signals, thresholds)
+    before = D.decide_before_model(signals, thresholds, absent=ctx.refuse_absent_names)
     if before.refused or not excerpts:
         return finish(empty, before, [])
     trace.excerpts = _trace_excerpts(excerpts, hits)
@@ -104,7 +105,7 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     gen = llm.generate(prompt, max_tokens=s.max_tokens, temperature=s.temperature,
                        on_token=on_token)
     trace.raw_output = gen.text
-    checked = verify(gen.text, excerpts, question=question)
+    checked = verify(_unscaffold(gen.text), excerpts, question=question)
     trace.sentences = [c.to_dict() for c in checked.checks if c.text]
     scored = [c for c in checked.checks if c.text]
     signals.model_refused = checked.refused and not checked.checks
@@ -135,7 +136,8 @@ def _extractive(question, top, ctx, signals, thresholds, expected, empty, finish
     if unit is not None:
         signals.subject = round(unit.subject, 4)
         signals.has_kind = bool(unit.kinds & expected) if expected else None
-    decision = D.decide_extractive(signals, expected, thresholds)
+    decision = D.decide_extractive(signals, expected, thresholds,
+                                   absent=ctx.refuse_absent_names)
     if decision.refused or citation is None:
         empty.model = "extractif"
         return finish(empty, decision, top)
@@ -183,6 +185,14 @@ def _suspicious_warnings(removed: list[dict], shown: list[Hit]) -> list[str]:
             if line not in out:
                 out.append(line)
     return out
+
+
+def _unscaffold(text: str) -> str:
+    """The model's text without the prompt's scaffolding a small model sometimes echoes (the
+    fences, the marker of a removed passage): echoed, they are not an answer."""
+    for mark in (REMOVED, FENCE_OPEN, FENCE_CLOSE):
+        text = text.replace(mark, " ")
+    return text
 
 
 def _round(x):

@@ -15,7 +15,7 @@ Signals (``Signals``), each recorded in the answer's trace:
 Decision, in order (thresholds are settings, see ``Thresholds``):
 
 1. before the model — the documents are silent when the question names something (« Lyon »)
-   no passage of the collection names, or when the coverage is under ``min_relevance``
+   no passage of the collection names (only with ``refuse_absent_names``), or when the coverage is under ``min_relevance``
    AND (no dense retrieval, or the similarity is under ``min_similarity``): one lexical
    threshold alone no longer refuses a paraphrase (« horaires de la déchèterie » over « ouverte
    de 9 h à 17 h »);
@@ -146,8 +146,10 @@ def absent_names(store, question: str) -> list[str]:
     return [name for name, ts in names.items() if ts and all(not df.get(t) for t in ts)]
 
 
-def decide_before_model(signals: Signals, th: Thresholds) -> Decision:
-    if signals.absent_names:
+def decide_before_model(signals: Signals, th: Thresholds, *, absent: bool = True) -> Decision:
+    """Refused when the documents are silent (see the module doc); ``absent``: also when the
+    question names something no passage names (``settings.refuse_absent_names``)."""
+    if absent and signals.absent_names:
         names = ", ".join(f"« {n} »" for n in signals.absent_names)
         return Decision(True, ABSENT.format(names=names), "absent_name", signals, th)
     silent = signals.coverage < th.min_relevance and (
@@ -156,8 +158,9 @@ def decide_before_model(signals: Signals, th: Thresholds) -> Decision:
                     signals, th)
 
 
-def decide_extractive(signals: Signals, expected: set[str], th: Thresholds) -> Decision:
-    first = decide_before_model(signals, th)
+def decide_extractive(signals: Signals, expected: set[str], th: Thresholds, *,
+                      absent: bool = True) -> Decision:
+    first = decide_before_model(signals, th, absent=absent)
     if first.refused:
         return first
     if signals.subject is None or signals.subject < th.extractive_min_subject:
