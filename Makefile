@@ -47,6 +47,10 @@ test: install system
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
+# The web app on the demo data (after `make demo`): http://127.0.0.1:8000/
+serve: models
+	CLOS_DATA_DIR=$(DEMO_DATA) $(BIN)/clos serve
+
 bench: models
 	$(BIN)/python bench/run_all.py
 

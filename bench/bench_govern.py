@@ -1,10 +1,17 @@
 """Governance bench: per-type precision/recall of personal-data detection on the labelled set,
-and the throughput of the governance pass (pages/s) beside reading without it, on the real
-Montpellier deliberations."""
+the labelled real-corpus sample (issue 15), and the throughput of the governance pass (pages/s)
+beside reading without it, on the real Montpellier deliberations.
+
+``--compare SRC`` runs the same throughput measurement with the code under SRC (for instance
+the commit before issue 15, ``git archive d6f6fe3 src | tar -x -C /tmp/old``) in a subprocess
+and prints the ratio, on the same files, in the same run."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -14,9 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, SHARED, table, write  # noqa: E402
 
-from clos.govern import Governor, evaluate  # noqa: E402
+from clos.govern import Governor  # noqa: E402
 from clos.govern.names import _nlp  # noqa: E402
-from clos.govern.pii import TYPES  # noqa: E402
 from clos.ingest import chunk_document, read_document  # noqa: E402
 from clos.settings import Settings  # noqa: E402
 from clos.store import open_store  # noqa: E402
@@ -25,7 +31,13 @@ LABELLED = ROOT / "tests" / "data" / "pii_fr.jsonl"
 PDF_DIR = SHARED / "corpus" / "deliberations-montpellier" / "pdf"
 
 
+SAMPLE = ROOT / "tests" / "data" / "pii_corpus_sample.jsonl"
+
+
 def quality() -> dict:
+    from clos.govern import evaluate
+    from clos.govern.pii import TYPES
+
     result = evaluate(LABELLED)
     rows = []
     for t in TYPES:
@@ -41,14 +53,19 @@ def quality() -> dict:
     return result
 
 
-def throughput(limit: int | None, load_s: float) -> dict:
+def throughput(limit: int | None, load_s: float, docs_from: str | None = None) -> dict:
     if not PDF_DIR.is_dir():
         print(f"\n(corpus absent : {PDF_DIR} — débit non mesuré)")
         return {}
     files = sorted(PDF_DIR.glob("*.pdf"))[:limit]
 
     t0 = time.perf_counter()
-    docs = [read_document(p) for p in files]
+    if docs_from:  # the documents another version of Clos read: the same input for both
+        import pickle
+
+        docs = pickle.loads(Path(docs_from).read_bytes())
+    else:
+        docs = [read_document(p) for p in files]
     read_s = time.perf_counter() - t0
     pages = sum(d.pages or 1 for d in docs)
     t0 = time.perf_counter()
@@ -90,14 +107,71 @@ def throughput(limit: int | None, load_s: float) -> dict:
             "findings": findings, "decisions": decisions}
 
 
+def real_sample(quick: bool) -> dict:
+    """Issue 15: the labelled real-corpus sample under both public-roles policies."""
+    from clos.cli.evaluate_pii import format_real
+    from clos.govern.evaluate import evaluate_corpus
+
+    settings = Settings.load(env={})
+    out = {}
+    for roles in (("garder",) if quick else ("garder", "pseudonymiser")):
+        result = evaluate_corpus(SAMPLE, SHARED / "corpus", settings, public_roles=roles)
+        result.pop("outcomes")
+        print(f"\n### Échantillon réel étiqueté — rôles publics : {roles}\n")
+        print(format_real(result))
+        out[roles] = result
+    return out
+
+
+def compare(src: str, quick: bool, mine: dict) -> dict:
+    """The throughput of the code under ``src``, measured by this script in a subprocess, on the
+    documents this code read (so that both governance passes see the same sections)."""
+    import pickle
+
+    files = sorted(PDF_DIR.glob("*.pdf"))[:30 if quick else None]
+    docs_file = Path(tempfile.mkdtemp()) / "docs.pickle"
+    docs_file.write_bytes(pickle.dumps([read_document(p) for p in files]))
+    cmd = [sys.executable, __file__, "--throughput-only", "--docs-from", str(docs_file)] \
+        + (["--quick"] if quick else [])
+    env = {**os.environ, "PYTHONPATH": src}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    other = json.loads(done.stdout.strip().splitlines()[-1])
+    ratio = mine["review_pages_per_s"] / other["review_pages_per_s"]
+    table("Débit de la gouvernance seule, mêmes documents lus : ce code / code de référence",
+          ["code", "gouvernance seule (pages/s)"],
+          [[src, other["review_pages_per_s"]], ["ce code", mine["review_pages_per_s"]],
+           ["rapport", ratio]])
+    return {"src": src, "reference": other, "review_ratio": ratio}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="30 PDF au lieu de 123")
+    parser.add_argument("--compare", metavar="SRC", help="src/ d'une autre version de Clos")
+    parser.add_argument("--throughput-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--docs-from", help=argparse.SUPPRESS)
     args = parser.parse_args()
     started = time.perf_counter()
     _nlp()  # spaCy loads once per process: measured apart from both figures
+    try:  # the French lexicon of issue 15 too (absent from older code)
+        from clos.govern.lexicon import _french_lexicon
+
+        _french_lexicon()
+    except ImportError:
+        pass
     load_s = time.perf_counter() - started
-    data = {"quality": quality(), "throughput": throughput(30 if args.quick else None, load_s)}
+    if args.throughput_only:
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = throughput(30 if args.quick else None, load_s, args.docs_from)
+        print(json.dumps(result))
+        return
+    data = {"quality": quality(), "real_sample": real_sample(args.quick),
+            "throughput": throughput(30 if args.quick else None, load_s)}
+    if args.compare:
+        data["compare"] = compare(args.compare, args.quick, data["throughput"])
     write("govern", data)
 
 

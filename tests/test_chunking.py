@@ -64,7 +64,7 @@ def test_chunks_cross_a_page_break_only_where_one_side_is_tiny():
     chunks = chunk_document(_doc(*sections, fmt="pdf"))
     first = chunks[0]
     assert (first.page, first.page_end) == (1, 2) and first.text.endswith("Fin de la page deux.")
-    assert first.page_starts == ((first.text.index("Fin de la page"), 2),)
+    assert first.page_starts == ((0, 1), (first.text.index("Fin de la page"), 2))
     assert first.page_for("Fin de la page deux.") == 2 and first.page_for(SENTENCE[:40]) == 1
     assert all(c.page == 3 and c.page_end is None for c in chunks[1:])
     assert all(c.tokens <= 400 for c in chunks)
@@ -78,7 +78,9 @@ def test_heading_at_the_foot_of_a_page_joins_its_text_on_the_next():
                 Section(SENTENCE * 8, page=2, heading_path=("Budget", "A) Repas"))]
     chunks = chunk_document(_doc(*sections, fmt="pdf"))
     meal = next(c for c in chunks if "15,25" in c.text)
-    assert meal.text.startswith("A) Repas\n\nLe repas") and (meal.page, meal.page_end) == (1, 2)
+    # Its text is on page 2, the heading alone on page 1: the chunk cites page 2.
+    assert meal.text.startswith("A) Repas\n\nLe repas") and (meal.page, meal.page_end) == (2, 2)
+    assert meal.page_starts[0] == (0, 1)
     assert meal.page_for("Le repas est remboursé 15,25 €") == 2 and meal.page_for("A) Repas") == 1
     assert chunks[0].page == 1 and chunks[0].page_end is None
 

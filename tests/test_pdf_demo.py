@@ -27,6 +27,7 @@ def _assert_found(hits):
     found = [h for h in hits if h.path.endswith(DEMO) and "15,25€" in h.text]
     assert found, [(h.path, h.page, h.text[:80]) for h in hits]
     hit = found[0]
+    assert hit.page == 2  # what a citation of the chunk gives
     assert hit.page_for("montant forfaitaire de 15,25€ par repas") == 2
     assert "A) Remboursement des repas du midi et du soir" in hit.text
 

@@ -42,32 +42,6 @@ def test_montpellier_deliberation_pages_title_and_date(corpus):
     assert body.heading_path[-1] == "Personnel Municipal - Instances Paritaires"
 
 
-def test_pdf_reading_costs_at_most_twice_plain_text_extraction(corpus):
-    import time
-
-    import pymupdf
-
-    files = sorted((corpus / "deliberations-montpellier/pdf").glob("*.pdf"))[:25]
-    read_document(files[0])  # imports out of the timing
-
-    def best(run):
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    def raw():
-        for f in files:
-            with pymupdf.open(f) as pdf:
-                for page in pdf:
-                    page.get_text()
-
-    ratio = best(lambda: [read_document(f) for f in files]) / best(raw)
-    assert ratio < 2.5  # target ≤ 2×, with slack for a loaded shared machine
-
-
 def test_etalab_guide_markdown_headings(corpus):
     path = corpus / "guides-etalab/annotation/4-les-logiciels-d-annotation.md"
     doc = read_document(path)

@@ -154,12 +154,11 @@ def test_scanned_page_in_a_text_pdf_is_named(tmp_path):
     assert note.detail["pages"] == [2] and status_of(doc.notes) == "partial"
     (reason,) = summarise(doc.notes)
     assert reason.startswith("Page(s) sans texte non lue(s) : 2 — ")
-    # Without the PDF reader's own note, ingestion still names the page (one note, all pages).
-    doc.notes.clear()
-    from clos.ingest import _page_notes
-
-    _page_notes(doc)
-    assert summarise(doc.notes) == ["Page(s) sans texte non lue(s) : 2 — numérisée(s), sans OCR."]
+    # A blank page (no text, no image) is not a loss: no note, the file is read whole.
+    blank = tmp_path / "avec_page_blanche.pdf"
+    blank.write_bytes(mf.pdf_bytes(["Délibération sur les tarifs de la piscine.", ""]))
+    doc = read_document(blank)
+    assert doc.metadata["pages_without_text"] == [2] and doc.notes == []
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])

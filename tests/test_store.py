@@ -79,3 +79,28 @@ def test_no_sql_outside_the_store():
         if ".conn." in text or "store.conn" in text or "import sqlite3" in text:
             offenders.append(rel)
     assert offenders == []
+
+
+def test_an_answer_is_read_back_with_its_key_passage_and_trace(tmp_path):
+    from clos.types import AnswerTrace
+
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    cid = store.collection_id("c")
+    key = Citation(0, "/a.pdf", 2, "Le repas est facturé 3,85 €.", 5)
+    trace = AnswerTrace(terms=["repas"], hits=[{"rank": 1, "chunk_id": 5, "in_prompt": True}],
+                        prompt={"system": "S", "user": "U"}, raw_output="3,85 € [1]",
+                        sentences=[{"text": "3,85 €", "supported": True,
+                                    "facts_found": ["3,85 €"], "facts_missing": []}],
+                        decision={"refused": False, "signals": {"coverage": 0.8}})
+    answer = Answer(question="Combien ?", answer="3,85 € [1].", refused=False,
+                    citations=[Citation(1, "/a.pdf", 2, "citation", 5)], model="m",
+                    usage=Usage(100, 20), timings=Timings(0.01, 1.0, 2.0), key_passage=key,
+                    verified=True, warnings=["w"], grounding=0.9, trace=trace)
+    back = store.answer(store.log_answer(cid, answer))
+    assert back.key_passage == key and back.verified and back.trace == trace
+    assert back.citations == answer.citations and back.warnings == ["w"] and back.id
+    refusal = Answer(question="Q ?", answer="Non.", refused=True, citations=[], model="m",
+                     usage=Usage(), timings=Timings(), closest=[key], refusal_reason="silence")
+    back = store.answer(store.log_answer(cid, refusal))
+    assert back.refused and back.closest == [key] and back.refusal_reason == "silence"
+    assert back.trace is None and store.answer(10_000) is None and store.schema_version() >= 10

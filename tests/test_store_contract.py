@@ -300,3 +300,12 @@ def test_postgres_migrations_mirror_every_sqlite_table_and_column(pg_url, tmp_pa
     assert pg.schema_version() >= 5
     lite.close()
     pg.close()
+
+
+def test_doctor_reports_an_unreachable_store_as_a_failed_check(settings):
+    from clos.doctor import run_checks
+
+    checks = run_checks(settings.replace(store="postgresql://postgres@127.0.0.1:1/test"))
+    index = [c for c in checks if c.name == "index"]
+    assert len(index) == 1 and not index[0].ok
+    assert "Impossible d'ouvrir la base PostgreSQL" in index[0].detail

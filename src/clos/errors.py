@@ -8,7 +8,9 @@
     ├── ModelError            locating, assembling, verifying or loading a model
     │   └── GenerationError   the model failed while answering
     ├── RetrievalError        the index cannot answer a query
-    └── ImpactError           energy metering and CO2 accounting
+    ├── ImpactError           energy metering and CO2 accounting
+    ├── AccessError           unknown or forbidden account, token or collection (web, API)
+    └── BusyError             the shared model's queue is full (``retry_after`` seconds)
 
 Third-party exceptions are translated at each boundary with ``raise X(...) from exc`` so the
 technical cause stays in the traceback while the user reads one French sentence.
@@ -62,3 +64,16 @@ class RetrievalError(ClosError):
 
 class ImpactError(ClosError):
     pass
+
+
+class AccessError(ClosError):
+    """Login, token or permission refused. A collection the caller may not read is reported
+    exactly like an absent one (« collection inconnue »), so its existence does not leak."""
+
+
+class BusyError(ClosError):
+    """The queue of the one model instance is full; try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int = 5, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.retry_after = retry_after

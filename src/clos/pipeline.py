@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from clos import collection_templates, impact
-from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
-from clos.answer.verify import Verification, answer_window, verify
+from clos.answer.compose import Context, compose
 from clos.errors import ClosError, IngestError, ModelError
 from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
@@ -25,7 +24,7 @@ from clos.retrieve.dense import HybridRetriever, embed_chunks, embed_pending
 from clos.retrieve.embedders import load_embedder
 from clos.settings import Settings
 from clos.store import open_store
-from clos.types import Answer, Document, Hit, Timings, Usage
+from clos.types import Answer, Document, Hit
 
 OLD_SOURCE_YEARS = 3
 
@@ -300,8 +299,12 @@ class Clos:
     def ask(
         self, question: str, *, collection: str | None = None, model: str | None = None,
         on_token: Callable[[str], None] | None = None, meter: bool = True, log: bool = True,
+        mode: str | None = None,
     ) -> Answer:
-        """Answer from the collection's documents only, with verified citations, or refuse."""
+        """Answer from the collection's documents only, with verified citations, or refuse.
+
+        ``mode``: « generatif » (the model writes, every fact checked) or « extractif » (the key
+        passage alone, no model); default ``settings.mode``."""
         question = (question or "").strip()
         if not question:
             raise ClosError("La question est vide.")
@@ -317,7 +320,7 @@ class Clos:
         self.settings = collection_templates.settings_for(base, values)
         try:
             with impact.measure(enabled=meter) as run:
-                answer = self._answer(question, cid, model, on_token)
+                answer = self._answer(question, cid, model, on_token, mode)
         finally:
             self.settings = base
         if values.get("sandbox"):
@@ -337,45 +340,30 @@ class Clos:
                     completion_tokens=answer.usage.completion_tokens)
         return answer
 
-    def _answer(self, question: str, cid: int, model: str | None, on_token) -> Answer:
+    def _answer(self, question: str, cid: int, model: str | None, on_token,
+                mode: str | None = None) -> Answer:
+        from clos.answer.decide import absent_names, idf_weights
         from clos.llm import load_llm
 
         s = self.settings
+        mode = mode or s.mode
+        if mode not in ("generatif", "extractif"):
+            raise ClosError(f"Mode de réponse inconnu : « {mode} » (generatif ou extractif).")
         start = time.perf_counter()
         hits = self.retriever.search(cid, question, s.candidates)
-        excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k,
-                                   question=question)
-        retrieval_s = time.perf_counter() - start
+        similarity = None
+        if self.embedder is not None:
+            def similarity(texts: list[str]) -> list[float]:
+                vector = self.retriever.query_vector(question)
+                return [float(v @ vector) for v in self.embedder.embed_passages(texts)]
+        ctx = Context(settings=s, load_model=lambda: load_llm(s, model), similarity=similarity,
+                      idf=idf_weights(self.store, question), started=start,
+                      absent_names=absent_names(self.store, question),
+                      retrieval_s=time.perf_counter() - start)
         model_name = model or (str(s.model_path) if s.model_path else s.model)
-        # With dense retrieval the first excerpt may hold few of the question's words while
-        # another holds them all: the best one decides.
-        if not excerpts or max(h.relevance for h in excerpts) < s.min_relevance:
-            return Answer(question=question, answer=REFUSAL, refused=True, citations=[],
-                          model=model_name, usage=Usage(),
-                          timings=Timings(retrieval_s=retrieval_s,
-                                          total_s=time.perf_counter() - start))
-        llm = load_llm(s, model)
-        template = getattr(getattr(llm, "spec", None), "template", "chatml")
-        prompt = build_prompt(question, excerpts, today=date.today(), template=template)
-        gen = llm.generate(prompt, max_tokens=s.max_tokens, temperature=s.temperature,
-                           on_token=on_token)
-        checked = verify(gen.text, excerpts)
-        grounding = None
-        if not checked.refused and self.embedder is not None and s.min_grounding > 0:
-            window = answer_window(question, gen.text, excerpts)
-            grounding = float(self.embedder.embed_passages([window])[0]
-                              @ self.retriever.query_vector(question)) if window else 0.0
-            if grounding < s.min_grounding:
-                checked = Verification(text=REFUSAL, refused=True, sentences=checked.sentences)
-        answer = Answer(
-            question=question, answer=checked.text, refused=checked.refused,
-            citations=checked.citations, model=llm.name,
-            usage=Usage(gen.prompt_tokens, gen.completion_tokens),
-            timings=Timings(retrieval_s=retrieval_s, ttft_s=retrieval_s + gen.ttft_s,
-                            total_s=time.perf_counter() - start),
-            unsupported=checked.unsupported, grounding=grounding,
-        )
-        answer.warnings = _freshness_warnings(answer, excerpts)
+        answer = compose(question, hits, ctx, mode=mode, model_name=model_name,
+                         on_token=on_token)
+        answer.warnings = _freshness_warnings(answer, hits) + answer.warnings
         return answer
 
 

@@ -77,7 +77,13 @@ class Settings:
     # Prompt evaluation dominates time to first token on a CPU (≈60 tokens/s for the default
     # model): 450 tokens of excerpts keep it near 5 s and scored better than 900 (bench_eval).
     context_token_budget: Positive = 450
+    # The refusal decision (clos/answer/decide.py): the documents count as silent, and the
+    # question is refused before the model, only when the best passage holds under
+    # ``min_relevance`` of the question's (IDF-weighted, number-normalised) terms AND its cosine
+    # to the question is under ``min_similarity`` (no embedder: the first alone). Calibrated on
+    # PIAF v1.0 (questions with and without their source; report of the answers branch).
     min_relevance: Share = 0.35
+    min_similarity: Share = 0.80
     # Dense retrieval fused with BM25: "multilingual-e5-small" (built in), "off", or a .gguf path.
     embedder: str = "multilingual-e5-small"
     embed_query_prefix: str = "query: "  # for GGUF E5-style models; the built-in one applies its own
@@ -98,7 +104,17 @@ class Settings:
     dense_windows: bool = False
     # Refuse when the passage an answer draws on is this far from the question (cosine with the
     # embedder; 0 disables). Calibrated on PIAF questions with and without their source.
+    # (A fully verified answer stands whatever its grounding: see decide.py.)
     min_grounding: Share = 0.82
+    # « generatif »: the model writes the answer, every fact checked; « extractif »: the key
+    # passage alone, without the model (cannot invent, well under a second, near-zero energy).
+    mode: Literal["generatif", "extractif"] = "generatif"
+    # Extractive mode refuses when the key passage holds less than this share of the question's
+    # weighted terms (or lacks the kind of fact asked: an amount for « combien »).
+    extractive_min_subject: Share = 0.3
+    # Re-score the eight best key-passage candidates with their dense similarity too (costs one
+    # embedding batch per question; see the report of the answers branch for the measure).
+    extractive_dense: bool = False
     # Chunking (approximate tokens).
     chunk_tokens: Positive = 300
     chunk_max_tokens: Positive = 400
@@ -115,6 +131,10 @@ class Settings:
     carbon_intensity_g_per_kwh: Annotated[float, Field(ge=0.0)] = 52.0
     electricity_country: str = "FRA"
     cloud_reference_model: str = "gpt-4o"
+    # Web (`clos serve`): one model instance for everyone, a bounded fair queue.
+    serve_queue_max: int = 16  # waiting requests, all users; beyond: « occupé » (HTTP 503)
+    serve_queue_per_user: int = 3  # waiting requests of one user
+    upload_max_mb: int = 50  # per file
 
     # ------------------------------------------------------------------ loading
     @classmethod

@@ -72,9 +72,11 @@ class Chunk:
     tokens: int
     id: int | None = None
     document_id: int | None = None
-    # Last page the chunk's text reaches when it runs across a page break (None: one page).
+    # Last page the chunk's text reaches when it runs across a page break (None: one page);
+    # ``page`` is then the page most of its text is on (ingest/chunking.py, rule 1).
     page_end: int | None = None
-    # Where each later page starts in ``text``: ((offset, page), …); empty when on one page.
+    # Where each page starts in ``text``: ((0, first page), (offset, page), …) when the chunk
+    # runs across a page break; empty when on one page.
     page_starts: tuple[tuple[int, int], ...] = ()
 
     def page_for(self, passage: str) -> int | None:
@@ -91,6 +93,9 @@ class Finding:
     end: int
     text: str
     confidence: float
+    # "public" for a person named acting in a public role (attendance list, signatory, « Monsieur
+    # le Maire »), see clos.govern.roles; "" otherwise (issue 15).
+    role: str = ""
 
 
 @dataclass
@@ -290,21 +295,31 @@ class Review:
     text_hash: str = ""
     doc_key: str = ""
     title_in_text: bool = False
+    # Issue 15: people acting in a public role, kept as they are (public_roles = "garder") in a
+    # document of a public nature; offsets in Document.text. Names met in attendance lists or
+    # role contexts feed the collection's list of public names.
+    public: list[Finding] = field(default_factory=list)
+    public_document: bool = False
+    public_names: list[str] = field(default_factory=list)
 
     def _title_extra(self) -> list[Finding]:
         # A title taken from the first line would count its personal data twice.
         return [] if self.title_in_text else self.title_findings
 
     def pii_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for f in [*self.findings, *self._title_extra(), *self.allowed]:
-            counts[f.type] = counts.get(f.type, 0) + 1
-        return counts
+        """Counts per type; people in a public role count as ``PERSONNE_PUBLIQUE``, apart from
+        private persons, so the report says which documents hold private data."""
+        return _count_types([*self.findings, *self._title_extra(), *self.allowed, *self.public])
 
     def kept_counts(self) -> dict[str, int]:
-        kept = self.allowed + (self.findings + self._title_extra()
-                               if self.pii_policy == "keep" else [])
-        counts: dict[str, int] = {}
-        for f in kept:
-            counts[f.type] = counts.get(f.type, 0) + 1
-        return counts
+        kept = self.allowed + self.public + (self.findings + self._title_extra()
+                                             if self.pii_policy == "keep" else [])
+        return _count_types(kept)
+
+
+def _count_types(findings: list[Finding]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in findings:
+        type_ = "PERSONNE_PUBLIQUE" if f.role == "public" else f.type
+        counts[type_] = counts.get(type_, 0) + 1
+    return counts

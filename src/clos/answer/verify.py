@@ -1,7 +1,17 @@
-"""Citation verification: attribute each answer sentence to the excerpt that supports it.
+"""Citation verification: attribute each answer sentence to the excerpt that supports it, and say
+which of its facts were found there.
 
 Small models rarely write [n] and sometimes invent; so citations are decided here, after
-generation, by lexical support (content words, numbers, proper names), not by the model.
+generation, not by the model. A sentence is supported by an excerpt when
+
+- most of its content words are in the excerpt (``support`` ≥ ``SUPPORT_THRESHOLD``), and
+- each fact it adds beyond the question (amount, number, date, time, duration, name, article
+  reference: ``clos.answer.facts``, whatever their writing) is in a sentence or table row of that
+  excerpt that is about the question's subject — one holding at least ``SUBJECT_SHARE`` of the
+  share of the question's (weighted) terms the best unit holds — not in a neighbouring sentence
+  about something else (« 35 % du coût total » found in a sentence about another subsidy).
+
+The answer is « vérifiée » only when every sentence is supported.
 """
 
 from __future__ import annotations
@@ -9,20 +19,44 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from clos.answer.prompts import PASSAGE_BREAK, REFUSAL
+from clos.answer.facts import Fact, extract_facts, fact_values, found_in
+from clos.answer.passages import Scorer, Unit, quote_text, terms_of, units
+from clos.answer.prompts import REFUSAL
 from clos.retrieve.analyzer import analyze, fold
+from clos.sentences import split_sentences as shared_split
 from clos.types import Citation, Hit
 
 SUPPORT_THRESHOLD = 0.5
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"A-ZÀ-ÖØ-Þ0-9\[(])")
+#: A unit is « about the question's subject » when it holds at least this share of what the best
+#: unit of the excerpts holds of the question's weighted terms. Strict on purpose: a fact found
+#: only in a row or sentence about something else leaves the answer « À vérifier » (a wrong
+#: answer printed « vérifiée » is the failure the issue counts; a right one to check is not).
+SUBJECT_SHARE = 0.75
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-ÖØ-Þ][\wÀ-ÿ'’-]{2,}")
+_ITEM_BREAK = re.compile(r"\n\s*(?:[-•–]\s+)?|\s+[-•–]\s+")
 _REFUSAL_CUES = (
     "pas trouve cette information", "ne contiennent pas", "ne permettent pas de repondre",
     "ne mentionnent pas", "aucune information", "pas d'information", "je ne sais pas",
-    "ne precisent pas", "n'indiquent pas", "pas mentionne",
+    "ne precisent pas", "n'indiquent pas", "pas mentionne", "could not find",
 )
+
+
+@dataclass
+class SentenceCheck:
+    """The check of one answer sentence (``AnswerTrace.sentences`` holds ``to_dict()``)."""
+
+    text: str
+    supported: bool
+    cited: list[int] = field(default_factory=list)  # excerpts it is attributed to (1-based)
+    facts_found: list[str] = field(default_factory=list)  # as written in the answer
+    facts_missing: list[str] = field(default_factory=list)
+    support: float = 0.0
+    anchor: Unit | None = None  # the excerpt unit holding its facts
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "supported": self.supported, "cited": self.cited,
+                "facts_found": self.facts_found, "facts_missing": self.facts_missing,
+                "support": round(self.support, 3)}
 
 
 @dataclass
@@ -32,15 +66,27 @@ class Verification:
     sentences: list[str] = field(default_factory=list)
     unsupported: list[int] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    checks: list[SentenceCheck] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        """Every checked sentence supported, and at least one checked."""
+        checked = [c for c in self.checks if c.text]
+        return not self.refused and bool(checked) and all(c.supported for c in checked)
+
+    @property
+    def missing_facts(self) -> list[str]:
+        return [f for c in self.checks for f in c.facts_missing]
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences, and list items as their own claims (a small model often answers with a list
-    on one line: one « sentence » mixing several facts could be quoted by only one of them)."""
+    """An answer's sentences (shared splitter), and list items as their own claims (a small model
+    often answers with a list on one line: one « sentence » mixing several facts could be quoted
+    by only one of them). Whitespace runs become single spaces."""
     out = []
-    for part in _LINE_BREAK.split(text):
+    for part in _ITEM_BREAK.split(text):
         part = re.sub(r"^[-•–]\s+", "", re.sub(r"\s+", " ", part).strip())
-        out += [s.strip() for s in _SENTENCE_END.split(part) if s.strip()] if part else []
+        out += [s.strip() for s in shared_split(part) if s.strip()] if part else []
     return out
 
 
@@ -49,94 +95,122 @@ def is_refusal(text: str) -> bool:
     return not folded.strip() or any(cue in folded for cue in _REFUSAL_CUES)
 
 
-def _numbers(text: str) -> set[str]:
-    return {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
-
-
 def support(sentence: str, excerpt: str) -> float:
-    """Share of the sentence's content words found in the excerpt; numbers and proper names
+    """Share of the sentence's content words found in the excerpt; facts (numbers, names…)
     missing from the excerpt weigh as heavily as the rest of the sentence together."""
-    words = set(analyze(sentence))
+    words = terms_of(sentence)
     if not words:
         return 1.0
-    excerpt_words = set(analyze(excerpt))
-    score = len(words & excerpt_words) / len(words)
-    specifics = _numbers(sentence) | {fold(p.lower()) for p in _PROPER.findall(sentence)}
-    if specifics:
-        folded_excerpt = fold(excerpt.lower())
-        digits = _numbers(excerpt)
-        found = sum(1 for s in specifics if s in digits or (not s.isdigit() and s in folded_excerpt))
-        score = min(score, (score + found / len(specifics)) / 2)
+    score = len(words & terms_of(excerpt)) / len(words)
+    facts = extract_facts(sentence)
+    if facts:
+        values, folded = fact_values(extract_facts(excerpt)), fold(excerpt.lower())
+        found = sum(found_in(f, values, folded) for f in facts)
+        score = min(score, (score + found / len(facts)) / 2)
     return score
 
 
-_LINE_BREAK = re.compile(r"\n\s*(?:[-•–]\s+)?|\s+[-•–]\s+")
-
-
 def best_quote(excerpt: str, sentences: list[str], limit: int = 240) -> str:
-    """For each answer sentence the excerpt supports, the excerpt passage (sentence, line or
-    list item) sharing most with it, as written in the excerpt so it can be found in the
-    document; several passages are joined in the excerpt's order with « […] »."""
-    candidates = split_sentences(excerpt)
-    candidates = [c for c in candidates if analyze(c)] or [re.sub(r"\s+", " ", excerpt).strip()]
-    terms = [set(analyze(c)) for c in candidates]
-    numbers = [_numbers(c) for c in candidates]
+    """For each answer sentence the excerpt supports, the excerpt unit (sentence, table row or
+    list item) sharing most with it, as written in the excerpt (whitespace runs made single
+    spaces); several units are joined in the excerpt's order with « […] »."""
+    spans = [(a, b) for a, b in units(excerpt) if analyze(excerpt[a:b])]
+    candidates = [excerpt[a:b] for a, b in spans] or [excerpt]
+    terms = [terms_of(c) for c in candidates]
+    figures = [fact_values(extract_facts(c)) for c in candidates]
 
-    def best(target: set[str], figures: set[str] = frozenset()) -> int:
-        # Shared numbers first (a figure is the fact a reader checks), then shared terms; among
-        # equals, the shorter passage is the sharper quote.
+    def best(target: set[str], facts: set = frozenset()) -> int:
+        # Shared facts first (a figure is what a reader checks), then shared terms; among
+        # equals, the shorter unit is the sharper quote.
         return max(range(len(candidates)), key=lambda i: (
-            len(figures & numbers[i]), len(target & terms[i]), -len(candidates[i])))
+            len(facts & figures[i]), len(target & terms[i]), -len(candidates[i])))
 
-    targets = [set(analyze(s)) for s in sentences]
-    picks = [best(t, _numbers(s)) for t, s in zip(targets, sentences)]
+    targets = [terms_of(s) for s in sentences]
+    picks = [best(t, fact_values(extract_facts(s))) for t, s in zip(targets, sentences)]
     chosen = {i for i in picks if any(t & terms[i] for t in targets)}
     chosen = chosen or {best(set().union(*targets))}
-    quotes = [_cut(candidates[i], limit) for i in sorted(chosen)]
-    return " […] ".join(quotes)
+    return " […] ".join(quote_text(candidates[i], limit=limit) for i in sorted(chosen))
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+def _added_facts(sentence: str, question: str) -> list[Fact]:
+    asked = fact_values(extract_facts(question))
+    asked_names = {f.value for f in extract_facts(question) if f.kind == "name"}
+    return sorted((f for f in extract_facts(sentence)
+                   if not fact_values({f}) & asked and f.value not in asked_names),
+                  key=lambda f: sentence.find(f.text))
 
 
-def verify(answer: str, hits: list[Hit], *, threshold: float = SUPPORT_THRESHOLD) -> Verification:
-    """Check every sentence against the excerpts; an answer with no supported sentence is refused."""
+def check_sentence(sentence: str, question: str, scorer: Scorer, n_hits: int, *,
+                   cited: set[int], threshold: float = SUPPORT_THRESHOLD) -> SentenceCheck:
+    """Check one answer sentence against the excerpts ``scorer`` holds (see the module doc)."""
+    facts = _added_facts(sentence, question)
+    best_subject = max((u.subject for u in scorer.units), default=0.0)
+    about = [u for u in scorer.units if not scorer.q_terms
+             or u.subject >= SUBJECT_SHARE * best_subject and u.subject > 0]
+    results = []
+    for n in range(1, n_hits + 1):
+        hit = scorer.hits[n - 1]
+        share = support(sentence, " ".join((hit.title, *hit.heading_path, hit.text)))
+        found, anchor = [], None
+        for fact in facts:
+            for unit in sorted((u for u in about if u.hit == n - 1), key=lambda u: -u.subject):
+                if found_in(fact, fact_values(extract_facts(unit.text)), fold(unit.text.lower())):
+                    found.append(fact)
+                    anchor = anchor or unit
+                    break
+        ok = share >= threshold and len(found) == len(facts)
+        results.append((ok, n in cited, len(found), share, n, found, anchor))
+    if not results:
+        return SentenceCheck(sentence, False, facts_missing=[f.text for f in facts])
+    ok, _, _, share, n, found, anchor = max(results, key=lambda r: r[:4] + (-r[4],))
+    if anchor is None:
+        words = terms_of(sentence) | scorer.q_terms
+        mine = [u for u in scorer.units if u.hit == n - 1]
+        anchor = max(mine, key=lambda u: (len(words & u.terms), u.subject), default=None)
+    return SentenceCheck(
+        text=sentence, supported=ok, cited=[n] if share >= threshold else [],
+        facts_found=[f.text for f in found],
+        facts_missing=[f.text for f in facts if f not in found], support=share, anchor=anchor)
+
+
+def verify(answer: str, hits: list[Hit], *, question: str = "",
+           threshold: float = SUPPORT_THRESHOLD) -> Verification:
+    """Check every sentence against the excerpts; an answer with no supported sentence is refused.
+
+    ``question`` lets the check ignore facts the answer only repeats from it and find the
+    excerpt units about its subject; without it every unit counts as about the subject."""
     if is_refusal(answer) or not hits:
         return Verification(text=REFUSAL, refused=True)
     sentences = split_sentences(answer)
-    texts = [" ".join((h.title, *h.heading_path, h.text)) for h in hits]
+    scorer = Scorer(question, hits)
     attributed: dict[int, list[str]] = {}
-    out, unsupported, checked = [], [], 0
+    out, unsupported, checks = [], [], []
     for i, raw in enumerate(sentences):
         cited = {int(n) for group in _MARKER.findall(raw) for n in re.split(r"[,;]", group)}
         sentence = _MARKER.sub("", raw).strip()
         if not analyze(sentence):
             out.append(sentence)
+            checks.append(SentenceCheck(text="", supported=True))
             continue
-        checked += 1
-        scores = {n: support(sentence, texts[n - 1]) for n in range(1, len(hits) + 1)}
-        # The model's own citation wins when it holds; otherwise the best-supported excerpt.
-        valid_cited = [n for n in cited if n in scores and scores[n] >= threshold]
-        best = max(scores, key=scores.get)
-        chosen = sorted(valid_cited) or ([best] if scores[best] >= threshold else [])
-        if not chosen:
+        check = check_sentence(sentence, question, scorer, len(hits), cited=cited,
+                               threshold=threshold)
+        checks.append(check)
+        if not check.supported:
             unsupported.append(i)
-            out.append(sentence)
-            continue
-        for n in chosen:
+        for n in check.cited:
             attributed.setdefault(n, []).append(sentence)
-        out.append(_attach(sentence, chosen))
-    if checked == 0 or len(unsupported) == checked:
+        out.append(_attach(sentence, check.cited) if check.cited else sentence)
+    checked = [c for c in checks if c.text]
+    if not checked or not any(c.supported for c in checked):
         return Verification(text=REFUSAL, refused=True, sentences=sentences,
-                            unsupported=unsupported)
+                            unsupported=unsupported, checks=checks)
     citations = [
         Citation(n=n, source=hits[n - 1].path, page=hits[n - 1].page,
                  quote=best_quote(hits[n - 1].text, attributed[n]), chunk_id=hits[n - 1].chunk_id)
         for n in sorted(attributed)
     ]
     return Verification(text=" ".join(out), refused=False, sentences=sentences,
-                        unsupported=unsupported, citations=citations)
+                        unsupported=unsupported, citations=citations, checks=checks)
 
 
 def answer_window(question: str, answer: str, hits: list[Hit]) -> str:
@@ -145,15 +219,15 @@ def answer_window(question: str, answer: str, hits: list[Hit]) -> str:
 
     A small model asked about something the excerpts do not say still writes a fluent sentence
     from them; what gives it away is that the passage it drew on is not about the question."""
-    asked = set(analyze(question))
-    own = set(analyze(_MARKER.sub("", answer))) - asked
+    asked = terms_of(question)
+    own = terms_of(_MARKER.sub("", answer)) - asked
     best, window = (-1.0, -1.0), ""
     for hit in hits:
-        sentences = [s for s in PASSAGE_BREAK.split(hit.text) if s.strip()]
+        sentences = [hit.text[a:b] for a, b in units(hit.text)]
         for i, sentence in enumerate(sentences):
-            share = len(own & set(analyze(sentence))) / len(own) if own else 0.0
+            share = len(own & terms_of(sentence)) / len(own) if own else 0.0
             around = " ".join(sentences[max(0, i - 1): i + 2])
-            coverage = len(asked & set(analyze(around))) / len(asked) if asked else 0.0
+            coverage = len(asked & terms_of(around)) / len(asked) if asked else 0.0
             if (share, coverage) > best:
                 best, window = (share, coverage), around
     return window

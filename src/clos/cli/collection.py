@@ -9,12 +9,14 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from clos.cli.common import DataDirOption, console, handle_errors, load_settings
+from clos.cli.common import DataDirOption, console, handle_errors, load_settings, subgroup
+
+COLLECTION_HELP = ("Collections : créer depuis un modèle, lister, régler, donner des droits"
+                   " aux groupes.")
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Collections : créer depuis un modèle, lister.", no_args_is_help=True)
-    app.add_typer(group, name="collection")
+    group = subgroup(app, "collection", COLLECTION_HELP)
 
     @group.command("create")
     @handle_errors

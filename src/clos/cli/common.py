@@ -47,3 +47,16 @@ def human_size(n: int | None) -> str:
             return f"{n:,.0f} {unit}".replace(",", " ") if unit == "o" else f"{n:.1f} {unit}".replace(".", ",")
         n /= 1024
     return str(n)
+
+
+def subgroup(app: typer.Typer, name: str, help: str) -> typer.Typer:
+    """The command group ``name`` of ``app``, created with ``help`` if no module made it yet.
+
+    Several modules add commands to one group (``clos collection create`` comes with the
+    templates, ``clos collection grant`` with the accounts): whichever registers first makes it."""
+    for info in app.registered_groups:
+        if info.name == name:
+            return info.typer_instance
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group

@@ -32,6 +32,9 @@ TEXT = {
 def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help=TEXT["help"])
     app.add_typer(group, name="eval")
+    from clos.cli.evaluate_pii import register as register_pii  # `clos eval pii` (issue 15)
+
+    register_pii(group)
 
     @group.command("retrieval")
     @handle_errors

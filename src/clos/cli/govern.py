@@ -79,6 +79,8 @@ def register(app: typer.Typer) -> None:
         pii: Optional[str] = typer.Option(None, "--pii", help="keep | pseudonymise | redact | exclude"),
         max_age: Optional[int] = typer.Option(None, "--max-age", help="Ancienneté signalée, en années (0 : jamais)."),
         action: list[str] = typer.Option([], "--action", help="motif=décision, ex. brouillon=exclude (répétable)."),
+        roles: Optional[str] = typer.Option(None, "--roles-publics",
+                                            help="garder | pseudonymiser : noms des élus et agents dans leurs fonctions."),
         data_dir: Optional[Path] = DataDirOption,
     ) -> None:
         """Changer les règles : données personnelles, décisions par motif, seuil d'ancienneté."""
@@ -90,7 +92,8 @@ def register(app: typer.Typer) -> None:
             if not sep:
                 raise GovernanceError(f"« {item} » : attendu motif=décision, ex. brouillon=exclude.")
             actions[kind.strip()] = decision.strip()
-        _policy(collection, data_dir, False, pii_policy=pii, flag_actions=actions, max_age_years=max_age)
+        _policy(collection, data_dir, False, pii_policy=pii, flag_actions=actions, max_age_years=max_age,
+                public_roles=roles)
 
     @policy_app.command("allow")
     @handle_errors
@@ -175,6 +178,7 @@ def _policy(collection, data_dir, as_json: bool, **changes) -> None:
     for kind, decision in policy.flag_actions.items():
         console.print(f"  {kind} → {DECISIONS_FR.get(decision, decision)}")
     console.print(f"Liste autorisée : {len(policy.allow)} nom(s)")
+    console.print(f"Rôles publics (élus, agents dans leurs fonctions) : {policy.public_roles}")
 
 
 def _print_scan(result: dict) -> None:

@@ -12,7 +12,7 @@ app = typer.Typer(
 )
 
 COMMAND_MODULES = ("ingest", "ask", "system", "govern", "impact", "evaluate", "store", "init",
-                   "collection")
+                   "collection", "serve")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"clos.cli.{_name}").register(app)

@@ -19,7 +19,7 @@ from clos.ingest.dates import anchored_date
 from clos.types import Document, Flag
 
 KINDS = ("brouillon", "confidentiel", "obsolete", "qualite", "doublon", "version", "langue",
-         "texte_masque")
+         "texte_masque", "consigne_suspecte")
 
 LABELS_FR = {
     "brouillon": "Brouillon ou document de travail",
@@ -30,6 +30,7 @@ LABELS_FR = {
     "version": "Ancienne version",
     "langue": "Langue autre que le français",
     "texte_masque": "Texte masqué",
+    "consigne_suspecte": "Consigne adressée à l'assistant",
 }
 
 _DRAFT = re.compile(
@@ -86,6 +87,9 @@ def flag_document(doc: Document, *, today: date, max_age_years: int,
     hidden = hidden_text_reason(doc)
     if hidden:
         flags.append(Flag("texte_masque", hidden))
+    suspicious = _instructions(doc)
+    if suspicious:
+        flags.append(Flag("consigne_suspecte", suspicious))
     return flags
 
 
@@ -121,6 +125,24 @@ def _masked_excerpt(text: str) -> str:
     for finding in sorted(detect(cut), key=lambda f: -f.start):
         cut = cut[: finding.start] + f"[{finding.type}]" + cut[finding.end:]
     return cut
+
+
+def _instructions(doc: Document) -> str | None:
+    """A passage written as an order to the assistant (« ignore les consignes », « réponds
+    que… », a password request…: ``clos.govern.instructions``), in the text or in hidden text.
+    Such passages are kept out of the answers' excerpts; the flag says where."""
+    from clos.govern.instructions import find_instructions
+
+    for where, sections in (("", doc.sections), (" (texte masqué)", doc.hidden)):
+        for section in sections:
+            found = find_instructions(section.text)
+            if found:
+                start, end, reason = found[0]
+                excerpt = _masked_excerpt(section.text[start:end + 60])[:90]
+                page = f", page {section.page}" if section.page else ""
+                return (f"Passage rédigé comme une consigne à l'assistant ({reason}){page}"
+                        f"{where} : « {excerpt}… ». Il est écarté des réponses.")
+    return None
 
 
 def _short_lines(text: str) -> list[str]:

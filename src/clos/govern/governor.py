@@ -20,6 +20,7 @@ from typing import Any
 from clos.errors import GovernanceError
 from clos.govern import duplicates as dup
 from clos.govern import records
+from clos.govern import roles as _roles
 from clos.govern.flags import document_date, flag_document
 from clos.govern.pii import AllowList, detect_many
 from clos.govern.policy import CollectionPolicy, get_policy
@@ -47,6 +48,7 @@ class Governor:
         self._policy = policy
         self._memory: list[dup.Known] = []
         self._mapping = StoreMap(store, collection_id) if store is not None else MemoryMap()
+        self._public_memory: dict[str, str] = {}  # name key → name, without a store
 
     @property
     def policy(self) -> CollectionPolicy:
@@ -72,6 +74,14 @@ class Governor:
         batch = texts + [doc.title or ""] + headings + [doc.metadata[k] for k in meta_keys]
         allow = AllowList(policy.allow)
         found = detect_many(batch, names=True)
+        public_doc = _roles.is_public_document(texts, [f for g in found for f in g], doc.title or "")
+        attendance: list[str] = []
+        if public_doc:
+            found, blocks, named = _roles.classify(batch, found, known=self.public_names())
+            attendance = [n for b in blocks for n in b.names]
+        keep_public = public_doc and policy.public_roles == "garder"
+        public = [[f for f in group if keep_public and f.role == "public"] for group in found]
+        found = [[f for f in group if f not in kept] for group, kept in zip(found, public)]
         treated = [allow.filter(group) for group in found]
         allowed = [[f for f in group if f not in kept] for group, kept in zip(found, treated)]
 
@@ -97,6 +107,8 @@ class Governor:
             signature=dup.signature(full_text), text_hash=dup.text_hash(full_text),
             doc_key=dup.version_key(doc.path, doc.title),
             title_in_text=title_in_text,
+            public=shift(public[:n]), public_document=public_doc,
+            public_names=sorted(named) if public_doc else [],
         )
         review.flags = flag_document(doc, today=self.today, max_age_years=policy.max_age_years,
                                      not_dates=births)
@@ -129,7 +141,8 @@ class Governor:
         if review.chars == 0:
             review.warnings.append("Document exclu : aucun texte à indexer.")
             decision = "exclude"
-        if policy.pii_policy == "exclude" and (review.findings or review.title_findings):
+        private = [f for f in review.findings + review.title_findings if f.role != "public"]
+        if policy.pii_policy == "exclude" and private:
             review.warnings.append("Document exclu : il contient des données personnelles"
                                    " (politique de la collection : exclure).")
             decision = "exclude"
@@ -162,7 +175,16 @@ class Governor:
         for key in list(governed.metadata):
             if key.lower() in PERSON_KEYS and governed.metadata[key]:
                 governed.metadata[key] = "[PERSONNE]"
+        if review.public_document:
+            _roles.move_attendance(governed)
         return governed
+
+    # ------------------------------------------------------------------ public names
+    def public_names(self) -> list[str]:
+        """Names the collection has seen acting in a public role (attendance lists, signatures)."""
+        if self.store is None:
+            return list(self._public_memory.values())
+        return [r["name"] for r in self.store.public_names(self.collection_id)]
 
     # ------------------------------------------------------------------ record
     def record(self, review: Review, document_id: int | None) -> int:
@@ -172,9 +194,13 @@ class Governor:
         version of that path is then removed from the index). Returns how many older copies
         left the index."""
         path = review.document.path
+        names = {_names_key(n): n for n in review.public_names}
         if self.store is None:
+            self._public_memory.update({k: v for k, v in names.items() if k not in self._public_memory})
             self._remember(review)
             return 0
+        if names and review.decision != "exclude":
+            self.store.add_public_names(self.collection_id, sorted(names.items()), path)
         if review.decision == "exclude" and document_id is None:
             stale = records.indexed_document_id(self.store, self.collection_id, path)
             if stale is not None:
@@ -197,6 +223,12 @@ class Governor:
                             if k.path not in {m.other.path for m in review.supersedes}]
         self._memory.append(dup.Known(doc.path, None, review.signature, review.text_hash,
                                       review.doc_key, review.doc_date, doc.mtime, review.decision))
+
+
+def _names_key(name: str) -> str:
+    from clos.govern.names import name_key
+
+    return name_key(name)
 
 
 def _iso(value: str) -> str:

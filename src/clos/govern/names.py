@@ -89,11 +89,13 @@ def _key_tokens(value: str) -> list[str]:
     return [t for t in re.split(r"[\s\-'’.,]+", strip_accents(value).lower()) if t]
 
 
+@functools.lru_cache(maxsize=16384)  # asked again for every finding by several steps
 def name_key(value: str) -> str:
     """Order-, case- and accent-free key: "Jean-Pierre MOURE" == "MOURE Jean-Pierre"."""
     return " ".join(sorted(_key_tokens(value)))
 
 
+@functools.lru_cache(maxsize=16384)
 def surname_key(value: str) -> str:
     """The family-name part of a full name (upper-case words, else the last word)."""
     tokens = [Tok(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(_CIVILITY_RE.sub(" ", value))]
@@ -117,19 +119,26 @@ def _same_line(text: str, a: Tok, b: Tok) -> bool:
     return _adjacent(text, a, b) and "\n" not in text[a.end:b.start]
 
 
-def _take_name(text: str, toks: list[Tok], i: int, limit: int = 5, *, upper_ok: bool = False) -> int:
+def _take_name(text: str, toks: list[Tok], i: int, limit: int = 5, *, upper_ok: bool = False,
+               civility: bool = False) -> int:
     """Index after the longest name starting at toks[i] (particles only inside, before a name).
 
     ``upper_ok``: after a first name, an upper-case word is a surname even if it is also a common
     word ("Christophe COUR").
     """
     j, last_name, seen_upper = i, i, False
+    given_first = toks[i].is_cap  # "Sabria BOUALLAGA …", not "FAURE Christine"
     while j < len(toks) and j - i < limit:
         t = toks[j]
         if j > i and not _same_line(text, toks[j - 1], t):
             break
-        if seen_upper and t.is_cap and not t.is_particle and not t.is_first_name:
-            break  # "Patrick RIVAS Suppléants": the surname is over
+        if seen_upper and t.is_cap and not t.is_particle:
+            if civility and not given_first:
+                if t.is_name and j == last_name and (t.is_first_name or not _french_word(t.text)):
+                    last_name = j + 1  # "Mme AYACHE Sophia": civility, SURNAME, first name
+                break
+            if given_first or not t.is_first_name:
+                break  # "Patrick RIVAS Suppléants", "Sabria BOUALLAGA Leo Malet": the surname is over
         upper_name = upper_ok and t.is_upper and _surname_like(t)
         seen_upper = seen_upper or t.is_upper and not t.is_particle
         if t.is_name or upper_name or t.is_initial and j == i:
@@ -143,11 +152,12 @@ def _take_name(text: str, toks: list[Tok], i: int, limit: int = 5, *, upper_ok: 
 def _after_public_place(text: str, toks: list[Tok], i: int) -> bool:
     """True for "rue Jean Jaurès", "groupe scolaire Jules Ferry", "association Lire et Faire Lire",
     "Saint-Jean": places and bodies named after people or things, not people."""
-    if text[max(0, toks[i].start - 1):toks[i].start] == "-":
-        return True
+    if text[max(0, toks[i].start - 1):toks[i].start] == "-" and toks[i].start >= 2 \
+            and text[toks[i].start - 2].isalpha():
+        return True  # "Saint-Jean", not the list dash of "-Fabien ABERT"
     j = i - 1
     while j >= 0 and i - j <= 4 and _adjacent(text, toks[j], toks[j + 1]):
-        if toks[j].bare in PUBLIC_PLACE:
+        if toks[j].bare in PUBLIC_PLACE or toks[j].bare.rstrip("s") in PUBLIC_PLACE:
             return True
         j -= 1
     return False
@@ -162,8 +172,9 @@ def _rule_names(text: str) -> list[Finding]:
         k = next((starts[p] for p in range(m.end(), min(len(text), m.end() + 3)) if p in starts), None)
         if k is None or toks[k].norm in ROLES and not (toks[k].is_particle and toks[k].text[0].isupper()):
             continue
-        end = _take_name(text, toks, k)
-        if end > k and any(t.is_name for t in toks[k:end]):
+        end = _take_name(text, toks, k, upper_ok=toks[k].is_first_name,  # "M. Christophe COUR"
+                         civility=True)
+        if end > k and any(t.is_name or t.is_upper for t in toks[k:end]):
             found.append(_finding(text, toks[k], toks[end - 1], 0.95))
     k = 0
     while k < len(toks):
@@ -234,6 +245,12 @@ def _surname_like(t: Tok) -> bool:
     """An upper-case word that can be a family name ("COUR", "PETIT"), though not "LE" or "DE"."""
     return len(t.text) >= 3 and t.norm not in FRENCH_STOP and t.norm not in ROLES \
         and t.norm not in PARTICLES
+
+
+def _french_word(word: str) -> bool:
+    from clos.govern.lexicon import french_word
+
+    return french_word(word)
 
 
 def _finding(text: str, first: Tok, last: Tok, confidence: float) -> Finding:
@@ -351,5 +368,10 @@ def find_names_many(texts: Sequence[str], taken: Sequence[list[tuple[int, int]]]
     covered = [spans[i] + [(f.start, f.end) for f in found[i]] for i in range(len(texts))]
     for i, extra in enumerate(_spacy_names(texts, covered)):
         found[i].extend(f for f in extra if _free([(g.start, g.end) for g in found[i]], f.start, f.end))
+    from clos.govern import notperson  # not-a-person rules (issue 15); imports this module
+
+    ctx = notperson.Context(texts, found)
+    found = notperson.veto(texts, found, ctx)
+    ctx.confirm(found)
     _propagate(texts, found, spans)
-    return found
+    return notperson.veto(texts, found, ctx)  # what propagation found again, judged the same way

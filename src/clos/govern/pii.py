@@ -41,6 +41,7 @@ LABELS_FR = {
     "PASSEPORT": "Numéro de passeport",
     "CNI": "Numéro de carte d'identité",
     "PERSONNE": "Nom de personne",
+    "PERSONNE_PUBLIQUE": "Nom dans un rôle public (élu, agent, signataire)",
 }
 
 

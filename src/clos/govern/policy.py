@@ -37,6 +37,9 @@ DEFAULT_FLAG_ACTIONS = {
     "langue": "index_with_warning",
 }
 DEFAULT_MAX_AGE_YEARS = 10
+# Names of people acting in a public role (attendance lists, signatories…) in documents of a
+# public nature: kept by default, as the law publishes them (CGCT L.2121-25, L.2131-1).
+PUBLIC_ROLES = ("garder", "pseudonymiser")
 
 
 @dataclass
@@ -45,13 +48,15 @@ class CollectionPolicy:
     flag_actions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_FLAG_ACTIONS))
     max_age_years: int = DEFAULT_MAX_AGE_YEARS
     allow: list[str] = field(default_factory=list)
+    public_roles: str = "garder"
 
     def action(self, kind: str) -> str:
         return self.flag_actions.get(kind, DEFAULT_FLAG_ACTIONS.get(kind, "index_with_warning"))
 
     def to_dict(self) -> dict[str, Any]:
         return {"pii_policy": self.pii_policy, "flag_actions": dict(self.flag_actions),
-                "max_age_years": self.max_age_years, "allow": list(self.allow)}
+                "max_age_years": self.max_age_years, "allow": list(self.allow),
+                "public_roles": self.public_roles}
 
 
 def _check(pii_policy: str | None, flag_actions: Mapping[str, str] | None,
@@ -81,6 +86,7 @@ def get_policy(store: GovernanceStore, collection_id: int,
         policy.pii_policy = row["pii_policy"]
         policy.flag_actions.update(json.loads(row["flag_actions"] or "{}"))
         policy.max_age_years = int(row["max_age_years"])
+    policy.public_roles = store.public_roles(collection_id) or "garder"
     return policy
 
 
@@ -88,14 +94,21 @@ def set_policy(
     store: GovernanceStore, collection_id: int, settings: Any = None, *,
     pii_policy: str | None = None,
     flag_actions: Mapping[str, str] | None = None, max_age_years: int | None = None,
+    public_roles: str | None = None,
 ) -> CollectionPolicy:
-    """Change some of the collection's policy; unspecified parts keep their current value."""
+    """Change some of the collection's policy; unspecified parts keep their current value.
+    ``public_roles``: garder | pseudonymiser (names acting in a public role)."""
     _check(pii_policy, flag_actions, max_age_years)
+    if public_roles is not None and public_roles not in PUBLIC_ROLES:
+        raise GovernanceError(f"Valeur inconnue pour les rôles publics : « {public_roles} »"
+                              f" (valeurs possibles : {', '.join(PUBLIC_ROLES)}).")
     current = get_policy(store, collection_id, settings)
     overrides = {k: v for k, v in current.flag_actions.items() if DEFAULT_FLAG_ACTIONS.get(k) != v}
     overrides.update(flag_actions or {})
     store.save_policy(collection_id, pii_policy or current.pii_policy, json.dumps(overrides),
                       current.max_age_years if max_age_years is None else int(max_age_years))
+    if public_roles is not None:
+        store.set_public_roles(collection_id, public_roles, pii_policy or current.pii_policy)
     return get_policy(store, collection_id, settings)
 
 

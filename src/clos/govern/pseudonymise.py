@@ -1,7 +1,8 @@
 """Apply a personal-data policy to text: keep, pseudonymise ([PERSONNE_1]) or redact ([PERSONNE]).
 
 Placeholders are consistent across a collection: the same normalised value always gets the same
-number. The mapping lives in ``governance_pseudonyms`` and is read back only through ``reveal``.
+number. The mapping lives apart from the index, encrypted (``clos.store.vault``), and is read
+back only through ``reveal``.
 """
 
 from __future__ import annotations
@@ -125,12 +126,19 @@ class Pseudonymiser:
         return resolved
 
 
-def reveal(store: GovernanceStore, collection_id: int, *,
-           type_: str | None = None) -> list[dict[str, Any]]:
+def reveal(store: GovernanceStore, collection_id: int, *, type_: str | None = None,
+           by: str | None = None) -> list[dict[str, Any]]:
     """The placeholder → original table of a collection. Only for authorised users: callers
-    must check the user's rights; nothing else in Clos reads this table."""
-    return [
+    must check the user's rights; nothing else in Clos reads this table. Each reveal is written
+    to the audit log where the store keeps one (``by``: the account; default the system user)."""
+    import getpass
+
+    rows = [
         {"placeholder": f"[{r['type']}_{r['n']}]", "type": r["type"], "original": r["original"],
          "created_at": r["created_at"]}
         for r in store.pseudonyms(collection_id, type_)
     ]
+    if hasattr(store, "audit"):
+        store.audit(by or getpass.getuser(), "reveal", None,
+                    {"collection_id": collection_id, "type": type_, "count": len(rows)})
+    return rows

@@ -52,7 +52,8 @@ def build_report(store: GovernanceStore, collection_id: int, *, collection: str 
             "index_with_warning": decisions.get("index_with_warning", 0),
             "excluded": decisions.get("exclude", 0),
             "pages": sum(r["pages"] or 0 for r in rows),
-            "with_pii": sum(1 for r in rows if r["pii"]),
+            # Private data only: names kept in a public role (PERSONNE_PUBLIQUE) do not count.
+            "with_pii": sum(1 for r in rows if set(r["pii"]) - {"PERSONNE_PUBLIQUE"}),
             "flagged": sum(1 for r in rows if r["flags"]),
         },
         "reading": reading,
@@ -64,6 +65,10 @@ def build_report(store: GovernanceStore, collection_id: int, *, collection: str 
         "flagged": flagged,
         "pii": dict(sorted(pii.items(), key=lambda kv: -kv[1]["count"])),
         "duplicates": duplicates,
+        # Names seen acting in a public role, learnt from the documents (issue 15).
+        "public_names": [{"name": n["name"], "documents": n["documents"]}
+                         for n in store.public_names(collection_id)],
+        "documents_with_public_names": sum(1 for r in rows if "PERSONNE_PUBLIQUE" in r["pii"]),
         "documents": [
             {"path": r["path"], "title": r["title"], "format": r["format"], "pages": r["pages"],
              "decision": r["decision"], "flags": [f["kind"] for f in r["flags"]],
@@ -102,7 +107,8 @@ def render_rich(report: dict[str, Any]) -> Any:
                          ("Exclus", t["excluded"]),
                          ("Lus en partie", report["reading_totals"]["partial"]),
                          ("En erreur de lecture", report["reading_totals"]["failed"]),
-                         ("Avec données personnelles", t["with_pii"])):
+                         ("Avec données personnelles", t["with_pii"]),
+                         ("Avec des noms dans un rôle public", report.get("documents_with_public_names", 0))):
         summary.add_row(label, str(value))
     parts: list[Any] = [summary]
     parts.append(_table("Documents par format", "Format", report["by_format"]))
@@ -115,6 +121,13 @@ def render_rich(report: dict[str, Any]) -> Any:
     for type_, e in report["pii"].items():
         pii.add_row(PII_LABELS.get(type_, type_), str(e["count"]), str(e["kept"]), str(e["documents"]))
     parts.append(pii)
+    if report.get("public_names"):
+        names = Table(title=f"Noms dans un rôle public ({report['policy'].get('public_roles', 'garder')})")
+        for col in ("Nom", "Documents"):
+            names.add_column(col)
+        for n in report["public_names"]:
+            names.add_row(n["name"], str(n["documents"]))
+        parts.append(names)
     if report.get("reading"):
         reading = Table(title="Fichiers lus en partie, exclus ou en erreur")
         for col in ("Fichier", "État", "Raisons"):

@@ -43,11 +43,13 @@ def scan(paths: Iterable[str | Path], settings: Any, *, today: Any = None) -> di
 
 
 def _entry(review: Review) -> dict[str, Any]:
-    findings = review.findings + review.allowed
+    findings = review.findings + review.allowed + review.public
     return {
         "path": review.document.path,
         "pii": [{"type": f.type, "start": f.start, "end": f.end, "text": f.text,
-                 "confidence": round(f.confidence, 2)} for f in sorted(findings, key=lambda f: f.start)],
+                 "confidence": round(f.confidence, 2), **({"role": f.role} if f.role else {})}
+                for f in sorted(findings, key=lambda f: f.start)],
+        "public_kept": len(review.public),
         "allowed": len(review.allowed),
         "flags": [{"kind": f.kind, "reason": f.reason} for f in review.flags],
         "decision": review.decision,
@@ -72,7 +74,9 @@ def _summary(files: list[dict[str, Any]], errors: list[dict[str, str]], governor
         "errors": len(errors),
         "decisions": dict(decisions),
         "pii": dict(sorted(pii.items())),
-        "files_with_pii": sum(1 for f in files if f["pii"]),
+        # Private data only: names kept in a public role (issue 15) do not count.
+        "files_with_pii": sum(1 for f in files if any(p.get("role") != "public" for p in f["pii"])),
+        "public_names": sorted(governor.public_names()),
         "flags": dict(sorted(flags.items())),
         "policy": governor.policy.to_dict(),
     }

@@ -160,8 +160,7 @@ def read_document(path: Path | str) -> Document:
             raise IngestError(path, f"{damage} : aucun texte récupérable")
         doc.metadata["damaged"] = damage
         doc.notes.insert(0, ReadingNote("truncated", f"{damage} : lu en partie, du texte peut manquer"))
-        _page_notes(doc)
-        _damaged_pages(doc)
+        _lost_pages(doc)
     return _finish(doc, path, fmt, stat.st_mtime)
 
 
@@ -222,30 +221,26 @@ def _finish(doc: Document, path: Path, fmt: str, mtime: float) -> Document:
     source, doc.doc_date = next(((s, d) for s, d in candidates if d), (None, None))
     if source:
         doc.metadata["date_source"] = source
-    _page_notes(doc)
     doc.metadata["mojibake"] = looks_garbled(text)
     doc.metadata["no_text"] = not doc.sections
     return doc
 
 
-def _page_notes(doc: Document) -> None:
-    """One note for the pages the reader found without text and did not already account for
-    (the PDF reader says itself which pages OCR read or could not read)."""
-    told = {p for n in doc.notes if n.kind in ("page_without_text", "ocr", "truncated")
-            for p in (n.detail.get("pages") or [n.page])}
-    missed = [p for p in doc.metadata.get("pages_without_text") or () if p not in told]
-    if not missed:
-        return
-    listed = ", ".join(str(p) for p in missed)
-    doc.notes.append(ReadingNote("page_without_text", f"Page(s) sans texte non lue(s) : {listed}"
-                                 " — numérisée(s), sans OCR.", page=missed[0], detail={"pages": missed}))
+def _lost_pages(doc: Document) -> None:
+    """In a damaged PDF, pages without text were lost with the file's end, not scanned: one
+    ``truncated`` note names them (the PDF reader's own notes on such pages are turned into it).
 
-
-def _damaged_pages(doc: Document) -> None:
-    """In a damaged PDF, pages without text were lost with the file's end, not scanned."""
-    for note in doc.notes:
+    Elsewhere the PDF reader accounts for its pages itself (OCR read, or why not); a page with
+    neither text nor image is blank, not a loss, and gets no note."""
+    lost: list[int] = []
+    for note in list(doc.notes):
         if note.kind == "page_without_text":
-            pages = note.detail.get("pages") or [note.page]
-            note.kind = "truncated"
-            note.message = (f"Page(s) illisible(s) : {', '.join(str(p) for p in pages)} — partie du"
-                            " fichier perdue ou endommagée.")
+            lost += note.detail.get("pages") or [note.page]
+            doc.notes.remove(note)
+    told = {p for n in doc.notes if n.kind in ("ocr", "truncated") for p in (n.detail.get("pages") or [n.page])}
+    lost += [p for p in doc.metadata.get("pages_without_text") or () if p not in told and p not in lost]
+    if lost:
+        pages = sorted(set(lost))
+        doc.notes.append(ReadingNote(
+            "truncated", f"Page(s) illisible(s) : {', '.join(str(p) for p in pages)} — partie du"
+            " fichier perdue ou endommagée.", page=pages[0], detail={"pages": pages}))

@@ -4,8 +4,9 @@ Rules, in order of precedence:
 1. a chunk stays on one page, except where one section runs across a page break and one side
    of the break is tiny: a heading left alone at the foot of a page joins its text on the next
    page, a few lines ending a section at the top of a page join the section's start. Such a
-   chunk records both pages (``page``, ``page_end``) and where each page starts in its text
-   (``page_starts``), so a quote cites the page it is really on (``Chunk.page_for``);
+   chunk records where each page starts in its text (``page_starts``, from offset 0), its last
+   page (``page_end``) and, as ``page``, the page most of its text is on, so that a citation of
+   the chunk names the page of its content and a quote the page it is on (``Chunk.page_for``);
 2. a chunk never mixes two headings' sections, unless a section is tiny (a heading and one line),
    in which case it joins its neighbour;
 3. long paragraphs are cut between sentences (``clos.sentences``, else words), tables between
@@ -233,10 +234,20 @@ def chunk_document(doc: Document, target_tokens: int = 300, max_tokens: int = 40
                         glue = " "
                     starts.append((len(text) + len(glue), unit.page))
                 text += glue + unit.text
-            last = members[-1].page
-            chunks.append(Chunk(text=text, ordinal=len(chunks), page=members[0].page,
+            first, last = members[0].page, members[-1].page
+            page, page_end = first, None
+            if starts:
+                # Across a break, ``page`` is where most of the text is (what a citation of the
+                # whole chunk gives: the page of a heading's text, not of the heading alone) and
+                # ``page_starts`` says where each page begins, from the first.
+                weight: dict[int | None, int] = {}
+                for unit in members:
+                    weight[unit.page] = weight.get(unit.page, 0) + len(unit.text)
+                page = max(weight, key=lambda p: (weight[p], -(p or 0)))
+                page_end = last
+                starts.insert(0, (0, first))
+            chunks.append(Chunk(text=text, ordinal=len(chunks), page=page,
                                 heading_path=_combined_path([u.path for u in members]),
-                                tokens=count_tokens(text),
-                                page_end=last if last != members[0].page else None,
+                                tokens=count_tokens(text), page_end=page_end,
                                 page_starts=tuple(starts)))
     return chunks

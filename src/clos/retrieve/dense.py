@@ -115,6 +115,8 @@ class HybridRetriever:
         if self.windows:
             sims, top = self._with_windows(lexical, ids, sims, top, position, vector)
         fused = self._fuse(lexical, ids, sims, top)
+        best_lexical = max((h.score for h in lexical), default=0.0) or 1.0
+        lexical_part = {h.chunk_id: h.score / best_lexical for h in lexical}
         known = {h.chunk_id: h for h in lexical}
         order = sorted(fused, key=fused.__getitem__, reverse=True)
         # Rows are fetched (and their lexical relevance computed) only for dense hits that rank
@@ -133,6 +135,9 @@ class HybridRetriever:
                 h.score = fused[h.chunk_id]
                 i = position.get(h.chunk_id)
                 h.similarity = float(sims[i]) if i is not None else None
+                # The two parts of the fused score, for the answer's trace (linear fusion).
+                h.lexical_score = lexical_part.get(h.chunk_id, 0.0)
+                h.dense_score = h.score - h.lexical_score if self.fusion == "linear" else None
             chosen = diversify(ranked, k, self.max_per_doc)
             if len(chosen) == k or upto == len(order):
                 return chosen

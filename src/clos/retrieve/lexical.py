@@ -90,6 +90,7 @@ class LexicalRetriever:
         self._coverage(hits, idf, bags)
         for hit in hits:
             hit.score += self.coverage_weight * hit.relevance
+            hit.lexical_score = hit.score  # normalised BM25 + coverage, before any fusion
         if self.doc_weight:
             per_doc: dict[int, float] = defaultdict(float)
             for hit in hits:

@@ -36,7 +36,9 @@ def store_at(target: str | Path) -> Store:
 def open_store(settings: Settings) -> Store:
     """The store the settings choose: ``settings.store`` (``CLOS_STORE``) when set, a
     ``postgresql://`` URL or a SQLite file; by default the SQLite file of the data folder."""
-    return store_at(settings.store) if settings.store else SQLiteStore(settings.db_path)
+    store = store_at(settings.store) if settings.store else SQLiteStore(settings.db_path)
+    store.secrets_settings = settings  # where the pseudonym key lives (outside the data folder)
+    return store
 
 
 __all__ = ["DocumentStore", "GovernanceStore", "JournalStore", "LedgerStore", "SQLiteStore",

@@ -201,6 +201,39 @@ class GovernanceSQL:
                 conn.execute("DELETE FROM governance_allowlist WHERE collection_id = ? AND key = ?",
                              (collection_id, key))
 
+    # ---------------------------------------------------- public roles (007)
+    def public_roles(self, collection_id: int) -> str | None:
+        """The collection's ``public_roles`` policy (garder | pseudonymiser), None when unset."""
+        row = self.conn.execute("SELECT public_roles FROM governance_policies WHERE collection_id = ?",
+                                (collection_id,)).fetchone()
+        return row[0] if row is not None else None
+
+    def set_public_roles(self, collection_id: int, value: str, pii_policy: str) -> None:
+        """Store ``public_roles``; creates the policy row (with ``pii_policy``) when absent."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO governance_policies (collection_id, pii_policy, public_roles)"
+                " VALUES (?,?,?) ON CONFLICT (collection_id) DO UPDATE SET"
+                " public_roles = excluded.public_roles, updated_at = ?",
+                (collection_id, pii_policy, value, utc_now()))
+
+    def public_names(self, collection_id: int) -> list[dict[str, Any]]:
+        """Names learnt acting in a public role: [{key, name, documents, first_path}], by name."""
+        rows = self.conn.execute(
+            "SELECT key, name, documents, first_path FROM governance_public_names"
+            " WHERE collection_id = ? ORDER BY name", (collection_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def add_public_names(self, collection_id: int, names: Iterable[tuple[str, str]], path: str) -> None:
+        """Record (key, name) pairs seen in a public role in ``path`` (one more document each)."""
+        with self.transaction() as conn:
+            for key, name in names:
+                conn.execute(
+                    "INSERT INTO governance_public_names (collection_id, key, name, first_path)"
+                    " VALUES (?,?,?,?) ON CONFLICT (collection_id, key) DO UPDATE SET"
+                    " documents = governance_public_names.documents + 1",
+                    (collection_id, key, name, path))
+
     # ------------------------------------------------------------- pseudonyms
     def pseudonym_number(self, collection_id: int, type_: str, key: str, original: str) -> int:
         """The number of ``[TYPE_n]`` for this normalised value, assigned atomically on first

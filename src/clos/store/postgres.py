@@ -22,11 +22,11 @@ from __future__ import annotations
 import json
 import threading
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any, Iterable, Iterator
 
 from clos.errors import StoreError
 from clos.store import pg_search
+from clos.store.answers import COLUMNS, answer_from_row, answer_values
 from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_schema: re-exported)
     Row,
     _Connection,
@@ -399,19 +399,18 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL):
     def log_answer(self, collection_id: int | None, answer: Answer) -> int:
         with self.transaction() as conn:
             return int(conn.execute(
-                "INSERT INTO answers (collection_id, question, answer, refused, model,"
-                " prompt_tokens, completion_tokens, retrieval_s, ttft_s, total_s, citations,"
-                " unsupported) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-                (collection_id, answer.question, answer.answer, int(answer.refused), answer.model,
-                 answer.usage.prompt_tokens, answer.usage.completion_tokens,
-                 answer.timings.retrieval_s, answer.timings.ttft_s, answer.timings.total_s,
-                 json.dumps([asdict(c) for c in answer.citations], ensure_ascii=False),
-                 json.dumps(answer.unsupported)),
-            ).fetchone()[0])
+                f"INSERT INTO answers ({', '.join(COLUMNS)})"
+                f" VALUES ({', '.join('?' for _ in COLUMNS)}) RETURNING id",
+                answer_values(collection_id, answer)).fetchone()[0])
 
     def answers(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM answers ORDER BY id DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
+
+    def answer(self, answer_id: int) -> Answer | None:
+        """The logged answer ``answer_id`` as an Answer, with its trace (None when unknown)."""
+        row = self.conn.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return None if row is None else answer_from_row(row)
 
     def start_run(self, collection_id: int) -> int:
         with self.transaction() as conn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -13,10 +12,13 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
+from clos.store.accounts_sqlite import AccountsSQLiteMixin
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
+from clos.store.answers import COLUMNS, answer_from_row, answer_values
 from clos.store.reading import ReadingSQL
+from clos.store.vault import VaultMixin
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -34,10 +36,12 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore(GovernanceSQL, LedgerSQL, ReadingSQL):
+class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
-    Governance records and the impact ledger come from the shared mixins; every public method
+    Governance records and the impact ledger come from the shared mixins, accounts from
+    ``accounts_sqlite`` (migration 008), the pseudonym mapping from ``vault`` (its own encrypted
+    file, ahead of the governance mixin's in-index table); every public method
     raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
     def __init__(self, path: Path | str) -> None:
@@ -97,6 +101,8 @@ class SQLiteStore(GovernanceSQL, LedgerSQL, ReadingSQL):
             raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
 
     def close(self) -> None:
+        if getattr(self, "_vault", None) is not None:
+            self._vault.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
@@ -299,20 +305,18 @@ class SQLiteStore(GovernanceSQL, LedgerSQL, ReadingSQL):
     def log_answer(self, collection_id: int | None, answer: Answer) -> int:
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO answers (collection_id, question, answer, refused, model,"
-                " prompt_tokens, completion_tokens, retrieval_s, ttft_s, total_s, citations,"
-                " unsupported) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (collection_id, answer.question, answer.answer, int(answer.refused), answer.model,
-                 answer.usage.prompt_tokens, answer.usage.completion_tokens,
-                 answer.timings.retrieval_s, answer.timings.ttft_s, answer.timings.total_s,
-                 json.dumps([asdict(c) for c in answer.citations], ensure_ascii=False),
-                 json.dumps(answer.unsupported)),
-            )
+                f"INSERT INTO answers ({', '.join(COLUMNS)})"
+                f" VALUES ({', '.join('?' for _ in COLUMNS)})", answer_values(collection_id, answer))
         return int(cur.lastrowid)
 
     def answers(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM answers ORDER BY id DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
+
+    def answer(self, answer_id: int) -> Answer | None:
+        """The logged answer ``answer_id`` as an Answer, with its trace (None when unknown)."""
+        row = self.conn.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return None if row is None else answer_from_row(row)
 
     def start_run(self, collection_id: int) -> int:
         with self.transaction() as conn:

@@ -1,0 +1,192 @@
+"""From the retrieved hits to the Answer: excerpts, prompt, model, check, key passage, decision,
+trace. ``Clos._answer`` retrieves and calls ``compose``; nothing here touches the store.
+
+    compose(question, hits, settings=…, mode="generatif" | "extractif", load_model=…,
+            similarity=…, idf=…, on_token=…) → Answer (with ``trace``)
+
+Generative mode: the model answers from fenced excerpts; each sentence is checked
+(``verify``); the key passage is the unit holding the checked facts. Extractive mode: no model;
+the answer is the key passage itself (the unit of the first hits that best matches the question),
+so nothing can be invented and it costs retrieval only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Callable
+
+from clos.answer import decide as D
+from clos.answer.facts import expected_kinds
+from clos.answer.injection import held_back, neutralise
+from clos.answer.passages import Scorer, closest, key_passage
+from clos.answer.prompts import REFUSAL, build_prompt, select_excerpts
+from clos.answer.verify import Verification, answer_window, verify
+from clos.retrieve.analyzer import analyze
+from clos.types import Answer, AnswerTrace, Citation, Hit, Timings, Usage
+
+MODES = ("generatif", "extractif")
+SUSPICIOUS = ("Attention : un passage de « {name} »{page} s'adresse à l'assistant comme une "
+              "consigne ; il a été écarté des extraits.")
+
+
+@dataclass
+class Context:
+    """What ``compose`` needs from the pipeline, without the pipeline."""
+
+    settings: object
+    load_model: Callable[[], object]  # → an LLM (clos.llm.protocol), loaded on first use
+    # texts → cosines to the question (None: no embedder): grounding and dense signals.
+    similarity: Callable[[list[str]], list[float]] | None = None
+    idf: dict[str, float] = field(default_factory=dict)
+    absent_names: list[str] = field(default_factory=list)  # decide.absent_names
+    retrieval_s: float = 0.0
+    started: float = 0.0
+
+
+def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
+            model_name: str, on_token=None) -> Answer:
+    """The answer to ``question`` from ``hits`` (best first), refused when the documents are
+    silent (``decide``). Raises ValueError for an unknown ``mode``."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    s = ctx.settings
+    started = ctx.started or time.perf_counter()
+    stored = {h.chunk_id: h for h in hits}  # uncut: their page_starts index this text
+    hits, removed = neutralise(hits)
+    trace = AnswerTrace(terms=list(dict.fromkeys(analyze(question))))
+    top = hits[: s.top_k]
+    sims = [h.similarity for h in top if h.similarity is not None]
+    signals = D.Signals(coverage=round(D.coverage(question, top, ctx.idf), 4),
+                        similarity=round(max(sims), 4) if sims else None,
+                        absent_names=list(ctx.absent_names))
+    thresholds = D.Thresholds.from_settings(s)
+    expected = expected_kinds(question)
+
+    def finish(answer: Answer, decision: D.Decision, excerpts: list[Hit]) -> Answer:
+        answer.mode = mode
+        answer.refused = decision.refused
+        answer.timings.retrieval_s = ctx.retrieval_s
+        answer.timings.total_s = time.perf_counter() - started
+        if decision.refused:
+            answer.answer, answer.citations, answer.key_passage = REFUSAL, [], None
+            answer.verified, answer.refusal_reason = False, decision.reason
+            answer.closest = closest(question, hits)
+        for c in [answer.key_passage, *answer.citations, *answer.closest]:
+            if c is not None and c.chunk_id in stored:  # the page the quote is on
+                c.page = stored[c.chunk_id].page_for(c.quote.split(" […] ")[0].strip("…"))
+        trace.hits = _trace_hits(hits, {h.chunk_id for h in excerpts})
+        trace.decision = decision.to_dict()
+        trace.decision["suspicious_passages"] = removed
+        answer.trace = trace
+        answer.warnings += _suspicious_warnings(removed, hits[: max(s.top_k, len(excerpts))])
+        return answer
+
+    empty = Answer(question=question, answer=REFUSAL, refused=True, citations=[],
+                   model=model_name, usage=Usage(), timings=Timings())
+    if mode == "extractif":
+        return _extractive(question, top, ctx, signals, thresholds, expected, empty, finish)
+    excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k, question=question)
+    _, unit = key_passage(question, excerpts)  # recorded: the extractive view of the same hits
+    if unit is not None:
+        signals.subject = round(unit.subject, 4)
+        signals.has_kind = bool(unit.kinds & expected) if expected else None
+    before = D.decide_before_model(signals, thresholds)
+    if before.refused or not excerpts:
+        return finish(empty, before, [])
+    trace.excerpts = _trace_excerpts(excerpts, hits)
+    llm = ctx.load_model()
+    template = getattr(getattr(llm, "spec", None), "template", "chatml")
+    prompt = build_prompt(question, excerpts, today=date.today(), template=template)
+    trace.prompt = {"system": prompt.system, "user": prompt.user,
+                    **({"completion": prompt.completion} if prompt.completion else {})}
+    gen = llm.generate(prompt, max_tokens=s.max_tokens, temperature=s.temperature,
+                       on_token=on_token)
+    trace.raw_output = gen.text
+    checked = verify(gen.text, excerpts, question=question)
+    trace.sentences = [c.to_dict() for c in checked.checks if c.text]
+    scored = [c for c in checked.checks if c.text]
+    signals.model_refused = checked.refused and not checked.checks
+    signals.supported_share = (sum(c.supported for c in scored) / len(scored)) if scored else 0.0
+    signals.verified = checked.verified
+    if not checked.refused and ctx.similarity is not None and s.min_grounding > 0:
+        window = answer_window(question, gen.text, excerpts)
+        signals.grounding = round(float(ctx.similarity([window])[0]), 4) if window else 0.0
+    decision = D.decide_after_model(signals, thresholds,
+                                    held=None if checked.refused else held_back(gen.text, question))
+    answer = Answer(
+        question=question, answer=checked.text, refused=decision.refused,
+        citations=checked.citations, model=getattr(llm, "name", model_name),
+        usage=Usage(gen.prompt_tokens, gen.completion_tokens),
+        timings=Timings(ttft_s=ctx.retrieval_s + gen.ttft_s),
+        unsupported=checked.unsupported, grounding=signals.grounding,
+        verified=checked.verified and not decision.refused,
+    )
+    if not decision.refused:
+        answer.key_passage = _key_of(question, checked, excerpts)
+    return finish(answer, decision, excerpts)
+
+
+def _extractive(question, top, ctx, signals, thresholds, expected, empty, finish) -> Answer:
+    """The key passage of the first hits as the answer, or a refusal (``decide_extractive``)."""
+    embed = ctx.similarity if getattr(ctx.settings, "extractive_dense", False) else None
+    citation, unit = key_passage(question, top, embed=embed)
+    if unit is not None:
+        signals.subject = round(unit.subject, 4)
+        signals.has_kind = bool(unit.kinds & expected) if expected else None
+    decision = D.decide_extractive(signals, expected, thresholds)
+    if decision.refused or citation is None:
+        empty.model = "extractif"
+        return finish(empty, decision, top)
+    quote = replace(citation, n=1)
+    answer = Answer(question=question, answer=citation.quote, refused=False, citations=[quote],
+                    model="extractif", usage=Usage(), timings=Timings(ttft_s=ctx.retrieval_s),
+                    key_passage=citation, verified=False)
+    return finish(answer, decision, top)
+
+
+def _key_of(question: str, checked: Verification, excerpts: list[Hit]) -> Citation | None:
+    """The unit holding the first supported sentence's facts; else the unit best matching the
+    question and the answer's words among the cited excerpts."""
+    scorer = Scorer(question, excerpts)
+    for check in checked.checks:
+        if check.supported and check.anchor is not None:
+            return scorer.citation(check.anchor)
+    cited = {c.n for c in checked.citations}
+    hits = [h for n, h in enumerate(excerpts, 1) if n in cited] or excerpts
+    return key_passage(question + " " + checked.text, hits)[0]
+
+
+def _trace_hits(hits: list[Hit], in_prompt: set[int]) -> list[dict]:
+    return [{"rank": rank, "chunk_id": h.chunk_id, "path": h.path, "title": h.title,
+             "page": h.page, "lexical_score": _round(h.lexical_score),
+             "dense_score": _round(h.dense_score), "score": _round(h.score),
+             "relevance": _round(h.relevance), "similarity": _round(h.similarity),
+             "in_prompt": h.chunk_id in in_prompt} for rank, h in enumerate(hits, 1)]
+
+
+def _trace_excerpts(excerpts: list[Hit], hits: list[Hit]) -> list[dict]:
+    full = {h.chunk_id: h.text for h in hits}
+    return [{"n": n, "chunk_id": h.chunk_id, "path": h.path, "page": h.page, "text": h.text,
+             "tokens": h.tokens, "cut": h.text.strip() != full.get(h.chunk_id, h.text).strip()}
+            for n, h in enumerate(excerpts, 1)]
+
+
+def _suspicious_warnings(removed: list[dict], shown: list[Hit]) -> list[str]:
+    ids = {h.chunk_id for h in shown}
+    out = []
+    for r in removed:
+        if r["chunk_id"] in ids:
+            name = r["path"].rsplit("/", 1)[-1]
+            line = SUSPICIOUS.format(name=name, page=f", page {r['page']}" if r["page"] else "")
+            if line not in out:
+                out.append(line)
+    return out
+
+
+def _round(x):
+    return None if x is None else round(float(x), 4)
+
+
+__all__ = ["Context", "MODES", "compose"]

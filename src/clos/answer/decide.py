@@ -1,0 +1,181 @@
+"""The refusal decision: refuse only when the documents are silent, from several signals together.
+
+Signals (``Signals``), each recorded in the answer's trace:
+
+- ``coverage``: the best retrieved passage's IDF-weighted share of the question's terms, numbers
+  in one writing (« 800 euros » meets « 800,00 € ») — ``Hit.relevance`` recomputed that way;
+- ``similarity``: the best cosine between the question and a passage (dense retrieval);
+- ``subject``: how much of the question the key passage (one sentence or row) holds;
+- ``has_kind``: whether the key passage holds the kind of fact the question asks for (an
+  amount for « combien », a time for « horaires »);
+- after the model: whether it refused, the share of its sentences that passed the check,
+  ``verified`` (all did), ``grounding`` (cosine between the question and the passage the answer
+  draws on).
+
+Decision, in order (thresholds are settings, see ``Thresholds``):
+
+1. before the model — the documents are silent when the question names something (« Lyon »)
+   no passage of the collection names, or when the coverage is under ``min_relevance``
+   AND (no dense retrieval, or the similarity is under ``min_similarity``): one lexical
+   threshold alone no longer refuses a paraphrase (« horaires de la déchèterie » over « ouverte
+   de 9 h à 17 h »);
+2. an answer carrying a link, e-mail, phone or password request the question did not ask for is
+   held back (``injection.held_back``);
+3. the model refused, or none of its sentences passed the check → refused;
+4. an answer whose passage is far from the question (grounding under ``min_grounding``) is
+   refused unless every sentence passed the check (a fully verified answer stands);
+5. extractive mode: refused when the key passage holds less than ``extractive_min_subject`` of
+   the question, or lacks the kind of fact the question asks for.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from clos.answer.passages import terms_of
+from clos.types import Hit
+
+__all__ = ["Decision", "Signals", "Thresholds", "coverage", "decide_after_model",
+           "decide_before_model", "decide_extractive"]
+
+SILENT = ("Les documents ne traitent pas de la question : aucun passage ne reprend ses termes "
+          "ni son sens.")
+ABSENT = "Les documents ne mentionnent nulle part {names} : ils ne traitent pas de la question."
+MODEL_REFUSED = "Le modèle n'a trouvé la réponse dans aucun des passages retenus."
+UNSUPPORTED = ("Aucune phrase de la réponse du modèle n'est étayée par les passages : les faits "
+               "qu'elle donne n'y figurent pas.")
+FAR = ("La réponse s'appuie sur un passage qui ne traite pas de la question, et tous ses faits "
+       "n'ont pas pu être vérifiés.")
+KEY_WEAK = ("Aucune phrase des documents ne répond à la question : le passage le plus proche n'en "
+            "reprend pas assez les termes.")
+KEY_KIND = "Le passage le plus proche ne contient pas le type d'information demandé ({kinds})."
+HELD_BACK = ("Réponse retenue : {why}, ce que la question ne demandait pas. Un document contient "
+             "peut-être une consigne adressée à l'assistant ; vérifiez les passages ci-dessous.")
+KIND_LABELS = {"amount": "un montant", "number": "un nombre", "duration": "une durée",
+               "time": "un horaire", "date": "une date"}
+
+
+@dataclass
+class Thresholds:
+    """The decision's thresholds (from ``Settings``: min_relevance, min_similarity,
+    min_grounding, extractive_min_subject)."""
+
+    min_relevance: float
+    min_similarity: float
+    min_grounding: float
+    extractive_min_subject: float
+
+    @classmethod
+    def from_settings(cls, s) -> "Thresholds":
+        return cls(s.min_relevance, s.min_similarity, s.min_grounding, s.extractive_min_subject)
+
+
+@dataclass
+class Signals:
+    coverage: float = 0.0
+    similarity: float | None = None
+    subject: float | None = None
+    has_kind: bool | None = None
+    model_refused: bool | None = None
+    supported_share: float | None = None
+    verified: bool | None = None
+    grounding: float | None = None
+    absent_names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    refused: bool
+    reason: str | None = None  # French, for the user
+    rule: str = "answer"  # silent | held_back | model_refused | unsupported | far | key_weak | key_kind
+    signals: Signals = field(default_factory=Signals)
+    thresholds: Thresholds | None = None
+
+    def to_dict(self) -> dict:
+        return {"refused": self.refused, "reason": self.reason, "rule": self.rule,
+                "signals": asdict(self.signals),
+                "thresholds": asdict(self.thresholds) if self.thresholds else {}}
+
+
+def coverage(question: str, hits: list[Hit], idf: dict[str, float] | None = None) -> float:
+    """The best hit's weighted share of the question's terms (title and headings included),
+    numbers and « € » in one writing. ``idf``: term → weight (default 1 each)."""
+    q = terms_of(question)
+    if not q or not hits:
+        return 0.0
+    weight = {t: (idf or {}).get(t, 1.0) for t in q}
+    total = sum(weight.values()) or 1.0
+    best = 0.0
+    for hit in hits:
+        have = terms_of(" ".join((hit.title or "", *hit.heading_path, hit.text)))
+        best = max(best, sum(w for t, w in weight.items() if t in have) / total)
+    return best
+
+
+def idf_weights(store, question: str) -> dict[str, float]:
+    """BM25's IDF of the question's terms (numbers normalised), from the store's statistics.
+
+    A term found in no passage of the collection (« horaires » asked of a text saying « ouverte
+    de 9 h à 17 h ») says nothing about which passage answers: it weighs as the mean of the
+    question's other terms instead of the highest weight of all, which made a paraphrase look
+    off-topic (issue 16). A question none of whose terms the collection holds keeps its
+    weights, and its coverage is 0."""
+    terms = sorted(terms_of(question))
+    n = max(store.chunk_count(), 1)
+    df = store.term_document_frequencies(terms) if terms else {}
+    idf = {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms}
+    known = [idf[t] for t in terms if df.get(t, 0)]
+    if known:
+        mean = sum(known) / len(known)
+        idf.update({t: mean for t in terms if not df.get(t, 0)})
+    return idf
+
+
+def absent_names(store, question: str) -> list[str]:
+    """The names of ``question`` (« Lyon », « Nîmes »: capitalised words inside it) that no
+    passage of the collection holds: documents that never name the town or body asked about are
+    silent about it, however close the rest of the question is (issue 16's « conseil municipal de
+    Nîmes » over Montpellier's deliberations)."""
+    from clos.answer.facts import extract_facts
+    from clos.retrieve.analyzer import analyze
+
+    names = {f.text: analyze(f.text) for f in extract_facts(question) if f.kind == "name"}
+    terms = sorted({t for ts in names.values() for t in ts})
+    df = store.term_document_frequencies(terms) if terms else {}
+    return [name for name, ts in names.items() if ts and all(not df.get(t) for t in ts)]
+
+
+def decide_before_model(signals: Signals, th: Thresholds) -> Decision:
+    if signals.absent_names:
+        names = ", ".join(f"« {n} »" for n in signals.absent_names)
+        return Decision(True, ABSENT.format(names=names), "absent_name", signals, th)
+    silent = signals.coverage < th.min_relevance and (
+        signals.similarity is None or signals.similarity < th.min_similarity)
+    return Decision(silent, SILENT if silent else None, "silent" if silent else "answer",
+                    signals, th)
+
+
+def decide_extractive(signals: Signals, expected: set[str], th: Thresholds) -> Decision:
+    first = decide_before_model(signals, th)
+    if first.refused:
+        return first
+    if signals.subject is None or signals.subject < th.extractive_min_subject:
+        return Decision(True, KEY_WEAK, "key_weak", signals, th)
+    if expected and signals.has_kind is False:
+        kinds = " ou ".join(dict.fromkeys(KIND_LABELS[k] for k in sorted(expected)))
+        return Decision(True, KEY_KIND.format(kinds=kinds), "key_kind", signals, th)
+    return Decision(False, None, "answer", signals, th)
+
+
+def decide_after_model(signals: Signals, th: Thresholds, *, held: str | None = None) -> Decision:
+    if held:
+        return Decision(True, HELD_BACK.format(why=held), "held_back", signals, th)
+    if signals.model_refused:
+        return Decision(True, MODEL_REFUSED, "model_refused", signals, th)
+    if not signals.supported_share:
+        return Decision(True, UNSUPPORTED, "unsupported", signals, th)
+    if signals.grounding is not None and signals.grounding < th.min_grounding \
+            and not signals.verified:
+        return Decision(True, FAR, "far", signals, th)
+    return Decision(False, None, "answer", signals, th)

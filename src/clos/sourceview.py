@@ -1,0 +1,159 @@
+"""A cited passage where it stands in its file: a PDF page rendered with the quote's boxes
+highlighted (PyMuPDF text search), or the chunk's text with the quote's spans marked.
+
+Quotes are what ``verify.best_quote`` cut from a chunk: parts joined by « […] », possibly with
+pseudonym placeholders ([PERSONNE_2]) the original file does not hold. Each part is searched on
+its own, placeholders cut out; the page shown is the first, from the cited one, where the
+parts are found (a chunk may run onto the next page).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clos.errors import IngestError
+
+JOINS = re.compile(r"\s*(?:\[\s*…\s*\]|\[\.\.\.\]|…|\.\.\.)\s*")
+PLACEHOLDER = re.compile(r"\[[A-ZÉ_]+_\d+\]")
+MIN_PART = 12  # characters: shorter pieces match anywhere
+WINDOW = 6  # words per sub-search when a whole part is not found (hyphenation, line breaks)
+ZOOM = 1.5  # 108 dpi: a page readable on screen at ≈ 900 px wide
+
+
+@dataclass
+class SourceView:
+    """``boxes``: highlighted rectangles in PDF points (x0, y0, x1, y1) on ``page``;
+    ``words``: the text PyMuPDF finds inside each box (the test checks it against the quote);
+    ``spans``: (start, end) of the quote's parts in ``text`` for non-PDF sources."""
+
+    path: str
+    title: str
+    format: str
+    quote: str
+    page: int | None
+    cited_page: int | None
+    found: bool
+    boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    width: float = 0.0
+    height: float = 0.0
+    text: str = ""
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.format == "pdf" and self.page is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in (
+            "path", "title", "format", "quote", "page", "cited_page", "found", "boxes", "words",
+            "width", "height", "spans")}
+
+
+def quote_parts(quote: str) -> list[str]:
+    """The searchable pieces of a quote: split on « […] » joins and placeholders."""
+    pieces = []
+    for part in JOINS.split(quote or ""):
+        pieces += [p.strip(" ,;:«»\"'") for p in PLACEHOLDER.split(part)]
+    return [p for p in pieces if len(p) >= MIN_PART]
+
+
+def view(where: dict[str, Any], quote: str, cited_page: int | None) -> SourceView:
+    """``where`` is ``store.chunk_source(chunk_id)``; ``cited_page`` the citation's page."""
+    path = Path(where["path"])
+    base = dict(path=str(path), title=where.get("title") or path.name,
+                format=(where.get("format") or "").lower(), quote=quote,
+                cited_page=cited_page or where.get("page"))
+    if base["format"] == "pdf" and path.exists():
+        return _pdf_view(path, quote, base)
+    text = where.get("text") or ""
+    spans = _text_spans(text, quote_parts(quote) or [quote])
+    return SourceView(page=where.get("page"), found=bool(spans), text=text, spans=spans, **base)
+
+
+def render_page(path: str | Path, page: int, boxes: list[tuple[float, float, float, float]],
+                zoom: float = ZOOM) -> bytes:
+    """PNG of 1-based ``page`` with ``boxes`` highlighted (yellow fill, dark outline: the mark
+    does not rest on colour alone). IngestError naming the file if it cannot be rendered."""
+    import pymupdf
+
+    try:
+        with pymupdf.open(path) as doc:
+            if not 1 <= page <= doc.page_count:
+                raise IngestError(path, f"page {page} absente ({doc.page_count} pages)")
+            pg = doc[page - 1]
+            for box in boxes:
+                rect = pymupdf.Rect(box)
+                pg.draw_rect(rect, color=(0.1, 0.1, 0.1), fill=(1, 0.85, 0), fill_opacity=0.45,
+                             width=1.2, overlay=True)
+            return pg.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom)).tobytes("png")
+    except (RuntimeError, ValueError) as exc:
+        raise IngestError(path, f"page impossible à afficher ({exc})") from exc
+
+
+def _pdf_view(path: Path, quote: str, base: dict[str, Any]) -> SourceView:
+    import pymupdf
+
+    parts = quote_parts(quote)
+    try:
+        doc = pymupdf.open(path)
+    except (RuntimeError, ValueError) as exc:
+        raise IngestError(path, f"PDF illisible ({exc})") from exc
+    with doc:
+        start = max(1, min(int(base["cited_page"] or 1), doc.page_count))
+        # The cited page and the next (a chunk may run across a page break): the page shown is
+        # the one holding most of the quote (characters of the parts found), the cited one on
+        # a tie; a part found only on the other page is not highlighted here.
+        best = (0, start, [])
+        for number in dict.fromkeys((start, min(start + 1, doc.page_count))):
+            page = doc[number - 1]
+            found = [(p, _search(page, p)) for p in parts]
+            score = sum(len(p) for p, rects in found if rects)
+            if score > best[0]:
+                best = (score, number, [r for _, rects in found for r in rects])
+        if best[0]:
+            page = doc[best[1] - 1]
+            words = [page.get_textbox(r).strip() for r in best[2]]
+            return SourceView(page=best[1], found=True, boxes=[tuple(r) for r in best[2]],
+                              words=words, width=page.rect.width, height=page.rect.height,
+                              **base)
+        page = doc[start - 1]
+        return SourceView(page=start, found=False, width=page.rect.width,
+                          height=page.rect.height, text=page.get_text(), **base)
+
+
+def _search(page: Any, part: str) -> list[Any]:
+    found = page.search_for(part)
+    if found:
+        return found
+    words = part.split()
+    if len(words) <= WINDOW:
+        return []
+    hits = []  # whole part absent (hyphenation, ligatures): its word windows, kept if most match
+    windows = [" ".join(words[i:i + WINDOW]) for i in range(0, len(words), WINDOW)]
+    matched = 0
+    for w in windows:
+        got = page.search_for(w) if len(w) >= MIN_PART else []
+        matched += bool(got)
+        hits += got[:1]
+    return hits if matched * 2 >= len(windows) else []
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _text_spans(text: str, parts: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each part in ``text``, whitespace-insensitive."""
+    text = _fold(text)
+    spans = []
+    for part in parts:
+        pattern = r"\s+".join(re.escape(w) for w in _fold(part).split())
+        m = re.search(pattern, text) if pattern else None
+        if m:
+            spans.append((m.start(), m.end()))
+    return sorted(spans)

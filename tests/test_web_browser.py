@@ -1,0 +1,230 @@
+"""Clos in a real browser (Debian's Chromium driven by Playwright, never a downloaded one) on a
+real server on loopback: log in, upload, ask, open the citation, « comment cette réponse a été
+produite », a refusal, another group's collection invisible, inert document text and file
+names, keyboard and axe-core (vendored under tests/vendor, MPL-2.0) on every page.
+Screenshots and the axe results go to test-artifacts/web/."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from clos.sourceview import quote_parts
+from webserver import ARTIFACTS, PASSWORD, PDF_NAME, QUESTION, start
+
+pytest.importorskip("playwright")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+AXE = __import__("pathlib").Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+REFUSAL_QUESTION = "Quelle est la couleur préférée du maire de Montpellier ?"
+AXE_RESULTS: dict[str, list] = {}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = start(tmp_path_factory.mktemp("web-browser"))
+    yield srv
+    srv.stop()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    old = json.loads((ARTIFACTS / "axe.json").read_text()) if (ARTIFACTS / "axe.json").exists() else {}
+    (ARTIFACTS / "axe.json").write_text(json.dumps({**old, **AXE_RESULTS}, ensure_ascii=False,
+                                                   indent=1))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not __import__("os").path.exists(CHROMIUM):
+        pytest.skip("Chromium absent (paquet Debian chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    # bypass_csp only so that axe can be injected: what stays inert does so by escaping alone.
+    context = browser.new_context(base_url=server.url, bypass_csp=True, locale="fr-FR")
+    pg = context.new_page()
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    yield pg
+    assert pg.dialogs == [], f"un script s'est exécuté : {pg.dialogs}"
+    context.close()
+
+
+def login(page, user: str) -> None:
+    page.goto("/connexion")
+    page.fill("#name", user)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/discuter"))
+
+
+def axe(page, name: str) -> list[dict]:
+    """Run axe-core (WCAG 2.1 A/AA rules, the automatable part of RGAA 4.1) on the page;
+    returns its violations and fails on any serious or critical one."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+    }""")
+    AXE_RESULTS[name] = found
+    bad = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{name}: {bad}"
+    return found
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_pages_are_accessible_keyboard_usable_and_inert(page, server):
+    page.goto("/connexion")
+    assert page.get_attribute("html", "lang") == "fr"
+    axe(page, "connexion")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # the focus is visible
+    page.fill("#name", "agent")
+    page.fill("#password", "pas-le-bon")
+    page.click("button[type=submit]")
+    assert "incorrect" in page.inner_text("[role=alert]")
+    login(page, "agent")
+    shot(page, "discuter-vide")
+    axe(page, "discuter")
+    page.goto("/documents?collection=rh")
+    evil = "<script>alert('contenu')</script> Note : la cantine ferme à 14 heures. " \
+           "<img src=x onerror=alert('image')>"
+    page.set_input_files("#files", [
+        {"name": "<img src=x onerror=alert(1)>.txt", "mimeType": "text/plain",
+         "buffer": evil.encode()},
+        {"name": "<script>alert(2)<script>.exe", "mimeType": "application/octet-stream",
+         "buffer": b"MZ"}])
+    page.click("#upload-button")
+    page.wait_for_selector("#upload-result")
+    errors = page.inner_text("#upload-errors")
+    assert "<script>alert(2)<script>.exe" in errors and "format non pris en charge" in errors
+    assert page.locator("#documents td.name").count() == 1
+    assert page.locator("img[src=x]").count() == 0 and page.locator("script:not([src])").count() == 0
+    shot(page, "documents")
+    axe(page, "documents")
+    page.goto("/rapport?collection=rh")
+    page.wait_for_selector("iframe.report")
+    axe(page, "rapport")
+    # Another group's collection does not exist for this user, on any page.
+    options = page.locator("#collection-choice option").all_inner_texts()
+    assert options and not any("finances" in o for o in options)
+    page.goto("/discuter?collection=finances")
+    assert "Collection inconnue" in page.inner_text("main")
+    assert page.request.get("/v1/models").json()["data"] == [
+        {"id": "rh", "object": "model", "created": 0, "owned_by": "clos"}]
+    assert page.request.get("/sobriete").status == 404  # administrators only
+
+
+def test_admin_pages_are_accessible(page, server):
+    login(page, "admin")
+    page.goto("/sobriete")
+    page.wait_for_selector("iframe.report")
+    axe(page, "sobriete")
+    shot(page, "sobriete")
+    page.goto("/journal")
+    assert page.locator("#audit tbody tr").count() > 0
+    axe(page, "journal")
+    shot(page, "journal")
+    page.click("a[hreflang=en]")
+    page.wait_for_load_state()
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.inner_text("h1") == "Audit log"
+
+
+@pytest.mark.slow
+def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
+    import pymupdf
+
+    pdf = shared / "corpus" / "deliberations-montpellier" / "pdf" / PDF_NAME
+    page.set_default_timeout(900_000)  # indexing and answering on a shared 2-core machine
+    login(page, "agent")
+    page.goto("/documents?collection=rh")
+    page.set_input_files("#files", str(pdf))
+    page.click("#upload-button")
+    page.wait_for_selector("#upload-result", timeout=300_000)
+    assert PDF_NAME in page.inner_text("#documents")
+
+    page.goto("/discuter?collection=rh")
+    assert page.get_attribute("#live", "aria-live") == "polite"
+    page.fill("#question", QUESTION)
+    page.click("#ask-button")
+    page.wait_for_selector("#draft-text:not(:empty)", timeout=900_000)  # tokens stream
+    shot(page, "discuter-brouillon")
+    article = page.wait_for_selector("#history article.answer", timeout=900_000)
+    assert page.is_hidden("#draft")  # the checked answer replaced the draft
+    status = article.get_attribute("class")
+    assert "refused" not in status, article.inner_text()
+    assert article.query_selector(".status strong").inner_text() in (
+        "Réponse vérifiée", "Réponse partiellement étayée")
+    for tag in article.query_selector_all(".unsupported .tag"):  # marked in words, not colour
+        assert tag.inner_text() == "[Non étayé par les documents]"
+    assert article.query_selector(".impact").inner_text().startswith("⚡")
+    shot(page, "discuter-reponse")
+    axe(page, "discuter-reponse")
+
+    link = article.query_selector("a.source-link")
+    assert PDF_NAME in link.inner_text()
+    link.click()
+    page.wait_for_selector("#page-image")
+    shown = int(page.get_attribute("#page-title", "data-page"))
+    quote = page.inner_text("blockquote.quote").strip("« »\n ")
+    highlighted = page.locator("#highlights li").all_inner_texts()
+    assert highlighted
+    page.wait_for_function("(() => { const i = document.getElementById('page-image');"
+                           " return i.complete && i.naturalWidth > 0; })()")
+    with pymupdf.open(pdf) as doc:  # checked against the PDF itself, not against Clos
+        on_page = " ".join(doc[shown - 1].get_text().split())
+        assert any(doc[shown - 1].search_for(p) for p in quote_parts(quote))
+    quote_words = set(quote.lower().split())
+    for text in highlighted:
+        assert " ".join(text.split()) in on_page  # highlighted words are on the page shown
+        assert set(text.lower().split()) & quote_words  # and they are the quote's words
+    shot(page, "source-pdf")
+    axe(page, "source")
+
+    page.goto("/discuter?collection=rh")  # (not go_back: a page restored from the
+    page.click("#history article.answer .meta a")  # back-forward cache never fires "load")
+    page.wait_for_selector("h1")
+    assert page.inner_text("h1") == "Comment cette réponse a été produite"
+    assert QUESTION in page.inner_text("main")
+    shot(page, "comment-produite")
+    axe(page, "comment-produite")
+
+    page.goto("/discuter?collection=rh")
+    before = page.locator("#history article.answer").count()
+    page.fill("#question", REFUSAL_QUESTION)
+    page.click("#ask-button")
+    page.wait_for_function(f"document.querySelectorAll('#history article.answer').length > {before}",
+                           timeout=900_000)
+    refusal = page.locator("#history article.answer").last
+    assert "refused" in refusal.get_attribute("class")
+    assert "Refus" in refusal.locator(".status").inner_text()
+    shot(page, "discuter-refus")
+    # The conversation is kept for this user, and for this user only.
+    page.reload()
+    assert page.locator("#history article.answer").count() == before + 1
+    other = page.context.browser.new_context(base_url=server.url)
+    p2 = other.new_page()
+    login(p2, "autre")
+    assert QUESTION not in p2.content()
+    answer_id = refusal.get_attribute("id")[1:]
+    p2.goto(f"/reponses/{answer_id}/comment")
+    assert "Réponse inconnue" in p2.inner_text("main")
+    other.close()
