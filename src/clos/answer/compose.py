@@ -18,7 +18,7 @@ from datetime import date
 from typing import Callable
 
 from clos.answer import decide as D
-from clos.answer.facts import expected_kinds
+from clos.answer.facts import expected_kinds, extract_facts
 from clos.answer.injection import REMOVED, held_back, neutralise
 from clos.answer.passages import Scorer, closest, key_passage
 from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
@@ -125,8 +125,30 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         verified=checked.verified and not decision.refused,
     )
     if not decision.refused:
-        answer.key_passage = _key_of(question, checked, excerpts)
+        gives = _gives_asked_fact(checked, expected)
+        # An answer that does not give what was asked (no amount for « quel montant ») is not
+        # « vérifiée », however true its sentences: the key passage is then the document's
+        # sentence that best answers the question itself, shown first for the agent to judge.
+        answer.verified = answer.verified and gives
+        answer.key_passage = (_key_of(question, checked, excerpts) if gives
+                              else key_passage(question, excerpts)[0])
+        if not gives:
+            answer.warnings.append(ASKED_FACT_MISSING)
+        signals.gives_asked_fact = gives
     return finish(answer, decision, excerpts)
+
+
+ASKED_FACT_MISSING = ("À vérifier : la réponse ne donne pas le type d'information demandé "
+                      "(montant, date, nombre, horaire…) ; lisez le passage clé.")
+
+
+def _gives_asked_fact(checked: Verification, expected: set[str]) -> bool:
+    """Does a supported sentence of the answer hold a fact of a kind the question asks for?
+    True when the question asks for no particular kind (``facts.expected_kinds``)."""
+    if not expected:
+        return True
+    return any(c.supported and {f.kind for f in extract_facts(c.text)} & expected
+               for c in checked.checks if c.text)
 
 
 def _extractive(question, top, ctx, signals, thresholds, expected, empty, finish) -> Answer:

@@ -81,6 +81,7 @@ class Signals:
     supported_share: float | None = None
     verified: bool | None = None
     grounding: float | None = None
+    gives_asked_fact: bool | None = None  # the answer holds the kind of fact asked (compose)
     absent_names: list[str] = field(default_factory=list)
 
 
