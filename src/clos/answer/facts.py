@@ -54,6 +54,12 @@ _DURATION = re.compile(
 _WORD_NUMBER = re.compile(rf"(?<!\w)({'|'.join(w for w in NUMBER_WORDS if w not in _ARTICLES)})"
                           r"(?!\w)", re.IGNORECASE)
 _REFERENCE = re.compile(rf"(?<![\w])([LRD])\.?{_SP}?(\d{{1,4}}(?:-\d+)+)(?![\w-])")
+# A legal text's number: « décret n° 2006-781 », « loi 2014-58 », « arrêté n° 2014/123 »: one
+# reference, not numbers an answer would be checked on (nor the amount a question asks for).
+_TEXT_NUMBER = re.compile(
+    rf"(?<![\w])(d[ée]cret|loi|ordonnance|arr[êe]t[ée]|d[ée]lib[ée]ration|circulaire|directive|"
+    rf"r[èe]glement){_SP}+(?:(?:n[°o]|num[ée]ro){_SP}*)?(\d{{1,4}}(?:[-/]\d+)+)(?![\w-])",
+    re.IGNORECASE)
 _AMOUNT_AFTER = re.compile(rf"^{_SP}*(?:€|euros?|eur\b|%|pour{_SP}?cent|k€|M€)", re.IGNORECASE)
 # A capitalised word not opening the sentence: a name of person, place, body or text.
 _PROPER = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\w'’-])[A-ZÀ-ÖØ-Þ][\wÀ-ÿ'’-]{2,}")
@@ -115,6 +121,10 @@ def extract_facts(text: str) -> set[Fact]:
     for m in _REFERENCE.finditer(text):  # « L. 2121-29 »: one reference, not two numbers
         facts.add(Fact("reference", f"{m.group(1).lower()}{m.group(2)}", m.group()))
         used.append(m.span())
+    for m in _TEXT_NUMBER.finditer(text):
+        if free(*m.span(2)):
+            facts.add(Fact("reference", f"{fold(m.group(1).lower())}{m.group(2)}", m.group()))
+            used.append(m.span(2))
     for m in _DATE_NUMERIC.finditer(text):
         d, mo, y = int(m.group(1)), int(m.group(2)), m.group(3)
         if 1 <= d <= 31 and 1 <= mo <= 12:
