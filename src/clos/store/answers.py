@@ -49,3 +49,18 @@ def answer_from_row(r: Mapping[str, Any]) -> Answer:
         refusal_reason=detail.get("refusal_reason"),
         trace=AnswerTrace(**trace) if trace else None, grounding=detail.get("grounding"),
         id=int(r["id"]))
+
+
+class AnswersSQL:
+    """Reading the answers log, the same SQL on both backends (mixed into each store; the
+    INSERTs stay in the backends, which get the new id differently)."""
+
+    def answers(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The ``limit`` latest rows of the answers log, newest first, as dicts."""
+        rows = self.conn.execute("SELECT * FROM answers ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    def answer(self, answer_id: int) -> Answer | None:
+        """The logged answer ``answer_id`` as an Answer, with its trace (None when unknown)."""
+        row = self.conn.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return None if row is None else answer_from_row(row)

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator
 
 from clos.errors import StoreError
 from clos.store import pg_search
-from clos.store.answers import COLUMNS, answer_from_row, answer_values
+from clos.store.answers import COLUMNS, AnswersSQL, answer_values
 from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_schema: re-exported)
     Row,
     _Connection,
@@ -48,7 +48,7 @@ from clos.types import Answer, Chunk, Document, Hit
 _RUN_COLUMNS = {"files_seen", "files_indexed", "files_skipped", "files_failed", "files_removed",
                 "pages", "chunks", "duration_s"}
 
-class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL):
+class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
     """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
 
     LOCAL_DAY = "to_char((i.created_at::timestamptz) AT TIME ZONE %s, 'YYYY-MM-DD')"
@@ -402,15 +402,6 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL):
                 f"INSERT INTO answers ({', '.join(COLUMNS)})"
                 f" VALUES ({', '.join('?' for _ in COLUMNS)}) RETURNING id",
                 answer_values(collection_id, answer)).fetchone()[0])
-
-    def answers(self, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self.conn.execute("SELECT * FROM answers ORDER BY id DESC LIMIT ?", (limit,))
-        return [dict(r) for r in rows]
-
-    def answer(self, answer_id: int) -> Answer | None:
-        """The logged answer ``answer_id`` as an Answer, with its trace (None when unknown)."""
-        row = self.conn.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
-        return None if row is None else answer_from_row(row)
 
     def start_run(self, collection_id: int) -> int:
         with self.transaction() as conn:

@@ -16,7 +16,7 @@ from clos.store.accounts_sqlite import AccountsSQLiteMixin
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
-from clos.store.answers import COLUMNS, answer_from_row, answer_values
+from clos.store.answers import COLUMNS, AnswersSQL, answer_values
 from clos.store.reading import ReadingSQL
 from clos.store.vault import VaultMixin
 from clos.types import Answer, Chunk, Document, Hit
@@ -36,7 +36,8 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL):
+class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL,
+                  AnswersSQL):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
     Governance records and the impact ledger come from the shared mixins, accounts from
@@ -308,15 +309,6 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
                 f"INSERT INTO answers ({', '.join(COLUMNS)})"
                 f" VALUES ({', '.join('?' for _ in COLUMNS)})", answer_values(collection_id, answer))
         return int(cur.lastrowid)
-
-    def answers(self, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self.conn.execute("SELECT * FROM answers ORDER BY id DESC LIMIT ?", (limit,))
-        return [dict(r) for r in rows]
-
-    def answer(self, answer_id: int) -> Answer | None:
-        """The logged answer ``answer_id`` as an Answer, with its trace (None when unknown)."""
-        row = self.conn.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()
-        return None if row is None else answer_from_row(row)
 
     def start_run(self, collection_id: int) -> int:
         with self.transaction() as conn:
