@@ -91,13 +91,12 @@ def run_pipeline(data_dir: Path, models: list[str], questions: list[str], repeat
     base = Settings.load(flags={"data_dir": str(data_dir)})
     with Clos(base) as clos:
         report = clos.ingest([SHARED / "corpus" / CORPUS], collection=COLLECTION)
-        docs = clos.store.conn.execute(
-            "SELECT COUNT(*), SUM(energy_wh), SUM(gco2e) FROM impacts"
-            " WHERE kind = 'ingest_document'").fetchone()
+        docs = clos.store.impact_kind_totals("ingest_document")
         out["ingestion"] = {"corpus": CORPUS, "indexed": report.indexed,
                             "duration_s": report.duration_s, "impact": report.impact,
-                            "documents_metered": docs[0], "documents_energy_wh": docs[1] or 0.0,
-                            "documents_gco2e": docs[2] or 0.0}
+                            "documents_metered": docs["rows"],
+                            "documents_energy_wh": docs["energy_wh"],
+                            "documents_gco2e": docs["gco2e"]}
     for model in models:
         settings = Settings.load(flags={"data_dir": str(data_dir), "model": model})
         try:

@@ -235,6 +235,10 @@ def test_ledger_record_and_summary(store, settings):
     later = ledger.summary(store, since=date(2025, 5, 2))
     assert later["totals"]["answers"] == 1 and later["totals"]["ingest_runs"] == 0
     assert ledger.summary(store, since=date(2030, 1, 1))["groups"] == []
+    documents = store.impact_kind_totals("ingest_document")  # bench_impact's per-document figure
+    assert documents["rows"] == 2 and documents["energy_wh"] == pytest.approx(3.0)
+    assert documents["gco2e"] == pytest.approx(3.0 / 1000 * 52)
+    assert store.impact_kind_totals("nothing") == {"rows": 0, "energy_wh": 0.0, "gco2e": 0.0}
 
 
 # ---------------------------------------------------------------------------- errors
@@ -286,6 +290,59 @@ def test_postgres_ranks_as_sqlite_fts5_bm25_on_a_real_set(shared, pg_url, tmp_pa
                 [k for k in sorted(key(b)) if k[0] != last]
             compared += 1
         assert compared >= 35
+
+
+# Questions on six pages of the CNIL guide (test_dense.FILES): paraphrases the words miss, and
+# questions the words alone answer.
+HYBRID_QUESTIONS = [
+    "Comment éviter le piratage de mon application ?",
+    "Qu'est-ce qu'une donnée personnelle ?",
+    "Comment documenter son code ?",
+    "Que faut-il savoir sur les cookies et les traceurs ?",
+    "Comment protéger le dépôt de code source ?",
+    "Faut-il chiffrer les mots de passe ?",
+    "Que préparer avant de commencer un développement ?",
+    "Quels outils pour vérifier la qualité du code ?",
+]
+
+
+@pytest.mark.slow
+def test_hybrid_retrieval_gives_the_same_top_hits_on_both_stores(corpus, pg_url, tmp_path,
+                                                                 settings):
+    """Six pages of the CNIL guide ingested by the real pipeline with the built-in e5 vectors
+    into each store (the second reads the same vectors back from the embeddings cache): for
+    every question, the hybrid retriever gives the same 5 best passages in the same order, with
+    the same fused scores and cosines."""
+    import shutil
+
+    from test_dense import ANSWERING, CNIL, FILES
+
+    from clos.pipeline import Clos
+    from clos.retrieve.dense import HybridRetriever
+
+    folder = tmp_path / "cnil"
+    folder.mkdir()
+    for name in FILES:
+        shutil.copy(corpus / CNIL / name, folder / name)
+    dense = settings.replace(embedder="multilingual-e5-small", embedding_cache=True,
+                             cache_dir=tmp_path / "cache")
+    tops = {}
+    for name, store in (("sqlite", ""), ("postgresql", pg_url)):
+        with Clos(dense.replace(data_dir=tmp_path / name, store=store)) as clos:
+            assert isinstance(clos.retriever, HybridRetriever)
+            report = clos.ingest([folder], collection="cnil")
+            assert report.failed == 0 and report.vectors == report.chunks > 10
+            tops[name] = [clos.retrieve(q, collection="cnil")[:5] for q in HYBRID_QUESTIONS]
+            assert clos.retriever.fallback is None
+    for lite, pg in zip(tops["sqlite"], tops["postgresql"]):
+        assert len(lite) == 5
+        assert [(h.path, h.text) for h in lite] == [(h.path, h.text) for h in pg]
+        assert [h.score for h in lite] == pytest.approx([h.score for h in pg], rel=1e-6)
+        assert [h.similarity for h in lite] == pytest.approx([h.similarity for h in pg], rel=1e-6)
+    # The vectors count on both: the page answering the paraphrase, which shares no word with
+    # it (test_dense), is among the first five.
+    for name in tops:
+        assert any(h.path.endswith(ANSWERING) for h in tops[name][0]), name
 
 
 def test_postgres_migrations_mirror_every_sqlite_table_and_column(pg_url, tmp_path):

@@ -52,8 +52,8 @@ def answer_from_row(r: Mapping[str, Any]) -> Answer:
 
 
 class AnswersSQL:
-    """Reading the answers log, the same SQL on both backends (mixed into each store; the
-    INSERTs stay in the backends, which get the new id differently)."""
+    """Reading the answers log, the same SQL on both backends (writing it: ``journal.JournalSQL``,
+    mixed into each store)."""
 
     def answers(self, limit: int = 20) -> list[dict[str, Any]]:
         """The ``limit`` latest rows of the answers log, newest first, as dicts."""

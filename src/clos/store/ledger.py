@@ -41,6 +41,15 @@ class LedgerSQL:
                                list(values.values())).fetchone()
         return int(row[0])
 
+    def impact_kind_totals(self, kind: str) -> dict[str, Any]:
+        """``{"rows", "energy_wh", "gco2e"}``: how many ``impacts`` rows of ``kind`` (answer,
+        ingest_run, ingest_document…) there are and the sum of their energy (Wh) and
+        emissions (gCO2e), 0.0 when there is none."""
+        row = self.conn.execute("SELECT COUNT(*), SUM(energy_wh), SUM(gco2e) FROM impacts"
+                                " WHERE kind = ?", (kind,)).fetchone()
+        return {"rows": int(row[0]), "energy_wh": float(row[1] or 0.0),
+                "gco2e": float(row[2] or 0.0)}
+
     def impact_summary(self, since: date | None, by: str) -> dict[str, Any]:
         """Totals, groups by ``by`` (user | collection | day) and the daily trend of the
         ``answer`` and ``ingest_run`` rows since ``since`` (local days), with the count of

@@ -7,10 +7,12 @@ default), in autocommit for reads; every write is one transaction.
 
 - Lexical search: the analysed terms in a tsvector under a GIN index, ranked by FTS5's own BM25
   computed in SQL, so both stores return the same passages in the same order (see pg_search).
-- Vectors: float32 blobs in ``bytea``, searched exactly in numpy by clos.retrieve.dense, as with
-  SQLite. ``pgvector`` (``has_pgvector``) would let PostgreSQL rank them itself (exact, or HNSW
-  above a few hundred thousand chunks) instead of sending every vector once to each process;
-  Debian's package is not available on the project's machines, so it is detected, not required.
+- Vectors (SQL shared with SQLite: store/vectors.py): float32 blobs in ``bytea``, searched
+  exactly in numpy by clos.retrieve.dense, as with SQLite. ``pgvector`` (``has_pgvector``) would
+  let PostgreSQL rank them itself (exact, or HNSW above a few hundred thousand chunks) instead of
+  sending every vector once to each process; Debian's ``postgresql-15-pgvector`` is not in the
+  project's package sources (bookworm), so it is detected, not required.
+- Journals (answers log, ingestion runs): SQL shared with SQLite, store/journal.py.
 - Schema changes: numbered migrations of ``clos.store.pg_migrations``, applied under an advisory
   lock (several processes may open the store at once).
 
@@ -26,9 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from clos.errors import StoreError
 from clos.store import pg_search
-from clos.store.answers import COLUMNS, AnswersSQL, answer_values
 from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_schema: re-exported)
-    Row,
     _Connection,
     _Pooled,
     _row_factory,
@@ -40,15 +40,14 @@ from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_sche
     with_schema,
 )
 from clos.store.base import guard_errors
-from clos.store.governance import GovernanceSQL, utc_now
+from clos.store.governance import GovernanceSQL
+from clos.store.journal import JournalSQL
 from clos.store.ledger import LedgerSQL
 from clos.store.reading import ReadingSQL
-from clos.types import Answer, Chunk, Document, Hit
+from clos.store.vectors import HIT_COLUMNS, VectorsSQL, hit_from_row
+from clos.types import Chunk, Document, Hit
 
-_RUN_COLUMNS = {"files_seen", "files_indexed", "files_skipped", "files_failed", "files_removed",
-                "pages", "chunks", "duration_s"}
-
-class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
+class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL, JournalSQL):
     """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
 
     LOCAL_DAY = "to_char((i.created_at::timestamptz) AT TIME ZONE %s, 'YYYY-MM-DD')"
@@ -263,11 +262,6 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
         conn.execute("DELETE FROM documents WHERE id = ANY(?)", (ids,))
 
     # ------------------------------------------------------------- retrieval
-    _HIT_COLUMNS = (
-        "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime, c.page_end, c.page_starts"
-    )
-
     def search(self, collection_id: int, match: str, limit: int, **_: Any) -> list[Hit]:
         """FTS5's BM25 (weights 1 and 0.5) over the collection, best first (see pg_search).
 
@@ -286,7 +280,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
         params = {"k1p1": pg_search.K1 + 1.0, "k1": pg_search.K1, "b": pg_search.B,
                   "avgdl": (tokens / n) if n else 1.0, "cid": collection_id, "limit": limit,
                   **{f"idf{i}": w for i, w in enumerate(idfs)}}
-        sql = pg_search.rank_sql(terms, self._HIT_COLUMNS)
+        sql = pg_search.rank_sql(terms, HIT_COLUMNS)
         if any(g.distance is not None for g in groups):
             order, bounds, skip = groups, [], 0
         else:  # MaxScore: start from the rarest terms (enough rows for a first top), add
@@ -314,7 +308,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
         if len(self._terms) > 100_000:
             self._terms.clear()
         self._terms.update((int(r["id"]), (r["terms_body"], r["terms_meta"])) for r in rows)
-        return [_hit(r) for r in rows]
+        return [hit_from_row(r) for r in rows]
 
     def _index_size(self) -> tuple[int, int]:
         row = self.conn.execute("SELECT rows, tokens FROM store_state WHERE id = 1").fetchone()
@@ -344,49 +338,10 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
             "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id"
             " WHERE d.collection_id = ?", (collection_id,)).fetchone()[0])
 
-    def hits(self, chunk_ids: Iterable[int]) -> list[Hit]:
-        """The chunks with these ids as hits of score 0 (dense retrieval finds ids, not rows)."""
-        ids = [int(i) for i in chunk_ids]
-        if not ids:
-            return []
-        rows = self.conn.execute(f"SELECT {self._HIT_COLUMNS}, 0.0 AS rank FROM chunks c"
-                                 " JOIN documents d ON d.id = c.document_id WHERE c.id = ANY(?)",
-                                 (ids,))
-        return [_hit(r) for r in rows]
-
-    # --------------------------------------------------------------- vectors
-    def pending_vectors(self, collection_id: int, model: str, limit: int) -> list[tuple[int, str]]:
-        """(chunk id, text) of chunks of the collection that have no vector for ``model`` yet."""
-        rows = self.conn.execute(
-            "SELECT c.id, c.text FROM chunks c JOIN documents d ON d.id = c.document_id"
-            " WHERE d.collection_id = ? AND NOT EXISTS (SELECT 1 FROM chunk_vectors v"
-            " WHERE v.chunk_id = c.id AND v.model = ?) ORDER BY c.id LIMIT ?",
-            (collection_id, model, limit))
-        return [(int(r[0]), r[1]) for r in rows]
-
-    def add_vectors(self, model: str, items: Iterable[tuple[int, bytes]]) -> int:
-        rows = [(int(cid), model, bytes(blob)) for cid, blob in items]
-        with self.transaction() as conn:
-            conn.executemany("INSERT INTO chunk_vectors (chunk_id, model, vector) VALUES (?,?,?)"
-                             " ON CONFLICT (chunk_id, model) DO UPDATE SET vector = excluded.vector",
-                             rows)
-        return len(rows)
-
-    def vectors(self, collection_id: int, model: str) -> tuple[list[int], list[bytes]]:
-        rows = self.conn.execute(
-            "SELECT v.chunk_id, v.vector FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id"
-            " JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND v.model = ?"
-            " ORDER BY v.chunk_id", (collection_id, model)).fetchall()
-        return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
-
-    def vectors_of(self, chunk_ids: Iterable[int], model: str) -> dict[int, bytes]:
-        """Chunk id → stored vector blob for ``model``, for those of ``chunk_ids`` that have one."""
-        ids = [int(i) for i in chunk_ids]
-        if not ids:
-            return {}
-        rows = self.conn.execute("SELECT chunk_id, vector FROM chunk_vectors WHERE model = ?"
-                                 " AND chunk_id = ANY(?)", (model, ids))
-        return {int(r[0]): bytes(r[1]) for r in rows}
+    @staticmethod
+    def _id_in(column: str, ids: list[int]) -> tuple[str, list]:
+        """``column`` among ``ids`` (one array parameter), for the shared SQL of ``VectorsSQL``."""
+        return f"{column} = ANY(?)", [ids]
 
     def data_version(self) -> int:
         """The change counter: every committed write transaction (any process) increments it."""
@@ -395,31 +350,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
     def generation(self) -> tuple[int, int]:
         return self.data_version(), 0
 
-    # ------------------------------------------------------------- journals
-    def log_answer(self, collection_id: int | None, answer: Answer) -> int:
-        with self.transaction() as conn:
-            return int(conn.execute(
-                f"INSERT INTO answers ({', '.join(COLUMNS)})"
-                f" VALUES ({', '.join('?' for _ in COLUMNS)}) RETURNING id",
-                answer_values(collection_id, answer)).fetchone()[0])
-
-    def start_run(self, collection_id: int) -> int:
-        with self.transaction() as conn:
-            return int(conn.execute("INSERT INTO ingest_runs (collection_id) VALUES (?)"
-                                    " RETURNING id", (collection_id,)).fetchone()[0])
-
-    def finish_run(self, run_id: int, **counts: Any) -> None:
-        cols = [k for k in counts if k in _RUN_COLUMNS]
-        assignments = "".join(f"{c} = ?, " for c in cols)
-        with self.transaction() as conn:
-            conn.execute(f"UPDATE ingest_runs SET {assignments}finished_at = ? WHERE id = ?",
-                         [counts[c] for c in cols] + [utc_now(), run_id])
-
-    def log_ingest_error(self, run_id: int, path: str, reason: str) -> None:
-        with self.transaction() as conn:
-            conn.execute("INSERT INTO ingest_errors (run_id, path, reason) VALUES (?,?,?)",
-                         (run_id, path, reason))
-
+    # ----------------------------------------------------------------- stats
     def stats(self) -> dict[str, Any]:
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
         return {
@@ -434,14 +365,6 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
                 "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
                 " WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'")),
         }
-
-
-def _hit(r: Row) -> Hit:
-    return Hit(chunk_id=int(r["id"]), document_id=int(r["document_id"]), path=r["path"],
-               title=r["title"], page=r["page"], heading_path=tuple(json.loads(r["heading_path"])),
-               text=r["text"], score=-float(r["rank"]), tokens=r["tokens"],
-               doc_date=r["doc_date"], mtime=r["mtime"], page_end=r["page_end"],
-               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _guard_psycopg() -> None:

@@ -16,10 +16,11 @@ from clos.store.accounts_sqlite import AccountsSQLiteMixin
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
-from clos.store.answers import COLUMNS, AnswersSQL, answer_values
+from clos.store.journal import JournalSQL
 from clos.store.reading import ReadingSQL
 from clos.store.vault import VaultMixin
-from clos.types import Answer, Chunk, Document, Hit
+from clos.store.vectors import HIT_COLUMNS, VectorsSQL, hit_from_row
+from clos.types import Chunk, Document, Hit
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -37,10 +38,11 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL,
-                  AnswersSQL):
+                  VectorsSQL, JournalSQL):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
-    Governance records and the impact ledger come from the shared mixins, accounts from
+    Governance records, the impact ledger, vectors (``vectors``) and the journals (``journal``)
+    come from the mixins shared with PostgreSQL, accounts from
     ``accounts_sqlite`` (migration 008), the pseudonym mapping from ``vault`` (its own encrypted
     file, ahead of the governance mixin's in-index table); every public method
     raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
@@ -184,11 +186,6 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
             conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
     # ------------------------------------------------------------- retrieval
-    _HIT_COLUMNS = (
-        "c.id, c.document_id, c.text, c.page, c.heading_path, c.tokens, d.path, d.title,"
-        " d.doc_date, d.mtime, c.page_end, c.page_starts"
-    )
-
     def search(self, collection_id: int, match: str, limit: int, *, prefetch: int = 4) -> list[Hit]:
         """BM25 over the analysed body (weight 1) and title/headings (weight 0.5).
 
@@ -199,12 +196,12 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
         top = (
             "WITH top AS (SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS rank FROM chunks_fts"
             " WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?)"
-            f" SELECT {self._HIT_COLUMNS}, top.rank FROM top JOIN chunks c ON c.id = top.rowid"
+            f" SELECT {HIT_COLUMNS}, top.rank FROM top JOIN chunks c ON c.id = top.rowid"
             " JOIN documents d ON d.id = c.document_id"
             " WHERE d.collection_id = ? ORDER BY top.rank LIMIT ?"
         )
         full = (
-            f"SELECT {self._HIT_COLUMNS}, bm25(chunks_fts, 1.0, 0.5) AS rank"
+            f"SELECT {HIT_COLUMNS}, bm25(chunks_fts, 1.0, 0.5) AS rank"
             " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
             " JOIN documents d ON d.id = c.document_id"
             " WHERE chunks_fts MATCH ? AND d.collection_id = ? ORDER BY rank LIMIT ?"
@@ -217,7 +214,7 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
                 rows = self.conn.execute(full, (match, collection_id, limit)).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"La recherche a échoué : {exc}", detail=match) from exc
-        return [_hit(r) for r in rows]
+        return [hit_from_row(r) for r in rows]
 
     def term_document_frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many chunks hold each analysed term (FTS5 vocabulary, all collections)."""
@@ -248,50 +245,10 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
             "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id"
             " WHERE d.collection_id = ?", (collection_id,)).fetchone()[0])
 
-    def hits(self, chunk_ids: Iterable[int]) -> list[Hit]:
-        """The chunks with these ids as hits of score 0 (dense retrieval finds ids, not rows)."""
-        ids = [int(i) for i in chunk_ids]
-        if not ids:
-            return []
-        rows = self.conn.execute(
-            f"SELECT {self._HIT_COLUMNS}, 0.0 AS rank FROM chunks c"
-            f" JOIN documents d ON d.id = c.document_id WHERE c.id IN ({','.join('?' * len(ids))})",
-            ids).fetchall()
-        return [_hit(r) for r in rows]
-
-    # --------------------------------------------------------------- vectors
-    def pending_vectors(self, collection_id: int, model: str, limit: int) -> list[tuple[int, str]]:
-        """(chunk id, text) of chunks of the collection that have no vector for ``model`` yet."""
-        rows = self.conn.execute(
-            "SELECT c.id, c.text FROM chunks c JOIN documents d ON d.id = c.document_id"
-            " WHERE d.collection_id = ? AND NOT EXISTS (SELECT 1 FROM chunk_vectors v"
-            " WHERE v.chunk_id = c.id AND v.model = ?) ORDER BY c.id LIMIT ?",
-            (collection_id, model, limit)).fetchall()
-        return [(int(r[0]), r[1]) for r in rows]
-
-    def add_vectors(self, model: str, items: Iterable[tuple[int, bytes]]) -> int:
-        rows = [(int(cid), model, bytes(blob)) for cid, blob in items]
-        with self.transaction() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO chunk_vectors (chunk_id, model, vector) VALUES (?,?,?)", rows)
-        return len(rows)
-
-    def vectors(self, collection_id: int, model: str) -> tuple[list[int], list[bytes]]:
-        rows = self.conn.execute(
-            "SELECT v.chunk_id, v.vector FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id"
-            " JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND v.model = ?"
-            " ORDER BY v.chunk_id", (collection_id, model)).fetchall()
-        return [int(r[0]) for r in rows], [r[1] for r in rows]
-
-    def vectors_of(self, chunk_ids: Iterable[int], model: str) -> dict[int, bytes]:
-        """Chunk id → stored vector blob for ``model``, for those of ``chunk_ids`` that have one."""
-        ids = [int(i) for i in chunk_ids]
-        if not ids:
-            return {}
-        rows = self.conn.execute(
-            f"SELECT chunk_id, vector FROM chunk_vectors WHERE model = ?"
-            f" AND chunk_id IN ({','.join('?' * len(ids))})", [model, *ids]).fetchall()
-        return {int(r[0]): r[1] for r in rows}
+    @staticmethod
+    def _id_in(column: str, ids: list[int]) -> tuple[str, list[int]]:
+        """``column`` among ``ids``, for the shared SQL of ``VectorsSQL``."""
+        return f"{column} IN ({','.join('?' * len(ids))})", ids
 
     def data_version(self) -> int:
         """Changes when another connection has committed (this process tracks its own writes)."""
@@ -302,38 +259,7 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
         this one wrote anything."""
         return self.data_version(), self.conn.total_changes
 
-    # ------------------------------------------------------------- journals
-    def log_answer(self, collection_id: int | None, answer: Answer) -> int:
-        with self.transaction() as conn:
-            cur = conn.execute(
-                f"INSERT INTO answers ({', '.join(COLUMNS)})"
-                f" VALUES ({', '.join('?' for _ in COLUMNS)})", answer_values(collection_id, answer))
-        return int(cur.lastrowid)
-
-    def start_run(self, collection_id: int) -> int:
-        with self.transaction() as conn:
-            cur = conn.execute("INSERT INTO ingest_runs (collection_id) VALUES (?)", (collection_id,))
-        return int(cur.lastrowid)
-
-    def finish_run(self, run_id: int, **counts: Any) -> None:
-        allowed = {"files_seen", "files_indexed", "files_skipped", "files_failed",
-                   "files_removed", "pages", "chunks", "duration_s"}
-        cols = [k for k in counts if k in allowed]
-        assignments = ", ".join(f"{c} = ?" for c in cols)
-        with self.transaction() as conn:
-            conn.execute(
-                f"UPDATE ingest_runs SET {assignments}{', ' if cols else ''}"
-                "finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                [counts[c] for c in cols] + [run_id],
-            )
-
-    def log_ingest_error(self, run_id: int, path: str, reason: str) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO ingest_errors (run_id, path, reason) VALUES (?,?,?)",
-                (run_id, path, reason),
-            )
-
+    # ------------------------------------------------------------- checks
     def consistency(self) -> dict[str, Any]:
         """What an interrupted write could have broken, for the kill test and bench:
         ``integrity`` (PRAGMA integrity_check, "ok" when sound), ``foreign_keys`` (violations),
@@ -378,14 +304,6 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
 
 
 guard_errors(SQLiteStore, sqlite3.Error)
-
-
-def _hit(r: sqlite3.Row) -> Hit:
-    return Hit(chunk_id=r["id"], document_id=r["document_id"], path=r["path"], title=r["title"],
-               page=r["page"], heading_path=tuple(json.loads(r["heading_path"])), text=r["text"],
-               score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
-               mtime=r["mtime"], page_end=r["page_end"],
-               page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
 
 
 def _split_sql(sql: str) -> list[str]:
