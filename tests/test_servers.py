@@ -170,3 +170,30 @@ def test_embedder_url_in_settings_selects_the_remote_embedder(tmp_path):
     assert isinstance(embedder, RemoteEmbedder)
     assert (embedder.batch, embedder.workers, embedder.name) == (8, 3, "multilingual-e5-small")
     embedder.close()
+
+
+def test_embeddings_server_down_at_query_time_falls_back_to_words(tmp_path, monkeypatch):
+    """Indexed with e5's vectors, asked while the embeddings server is down (a closed loopback
+    port): the answer comes from the lexical search, says so in French, and the trace too."""
+    from clos.retrieve.dense import DENSE_FALLBACK_WARNING, HybridRetriever
+
+    docs = deliberation_folder(tmp_path)
+    monkeypatch.setenv("CLOS_EMBEDDER", "multilingual-e5-small")
+    with Clos(Settings.load()) as clos:  # the built-in embedder: the vectors exist
+        report = clos.ingest([docs])
+        assert report.vectors == report.chunks > 0
+    monkeypatch.setenv("CLOS_EMBEDDER_URL", f"http://127.0.0.1:{free_port()}/v1")  # nothing there
+    with Clos(Settings.load()) as clos:
+        assert isinstance(clos.embedder, RemoteEmbedder)
+        assert isinstance(clos.retriever, HybridRetriever)
+        hits = clos.retrieve("horaires d'ouverture de la piscine")
+        assert hits and "piscine" in hits[0].text and hits[0].similarity is None
+        assert "ne répond pas" in clos.retriever.fallback
+        answer = clos.ask("Quel est le tarif de la cantine scolaire ?", mode="extractif")
+        assert not answer.refused and "3,20" in answer.key_passage.quote
+        assert DENSE_FALLBACK_WARNING in answer.warnings
+        assert answer.trace.retrieval["mode"] == "lexicale"
+        assert "ne répond pas" in answer.trace.retrieval["fallback"]
+        logged = clos.store.answer(answer.id)  # the log keeps the warning and the trace
+        assert DENSE_FALLBACK_WARNING in logged.warnings
+        assert logged.trace.retrieval == answer.trace.retrieval

@@ -20,7 +20,8 @@ from clos.ingest import chunk_document, file_hash, iter_files, read_document
 from clos.ingest.accounting import FileEntry, notes_as_dicts, status_of, summarise
 from clos.ingest.mail import message_of
 from clos.retrieve import LexicalRetriever, analyze
-from clos.retrieve.dense import HybridRetriever, embed_chunks, embed_pending
+from clos.retrieve.dense import (DENSE_FALLBACK_WARNING, HybridRetriever, embed_chunks,
+                                 embed_pending)
 from clos.retrieve.embedders import load_embedder
 from clos.settings import Settings
 from clos.store import open_store
@@ -351,8 +352,10 @@ class Clos:
             raise ClosError(f"Mode de réponse inconnu : « {mode} » (generatif ou extractif).")
         start = time.perf_counter()
         hits = self.retriever.search(cid, question, s.candidates)
+        # An embeddings server down at query time: lexical hits only, said on the answer.
+        fallback = getattr(self.retriever, "fallback", None)
         similarity = None
-        if self.embedder is not None:
+        if self.embedder is not None and fallback is None:
             def similarity(texts: list[str]) -> list[float]:
                 vector = self.retriever.query_vector(question)
                 return [float(v @ vector) for v in self.embedder.embed_passages(texts)]
@@ -365,6 +368,12 @@ class Clos:
         answer = compose(question, hits, ctx, mode=mode, model_name=model_name,
                          on_token=on_token)
         answer.warnings = _freshness_warnings(answer, hits) + answer.warnings
+        if fallback is not None:
+            answer.warnings.append(DENSE_FALLBACK_WARNING)
+        if answer.trace is not None:
+            answer.trace.retrieval = {
+                "mode": "lexicale" if self.embedder is None or fallback else "hybride",
+                "fallback": fallback}
         return answer
 
 

@@ -192,7 +192,9 @@ class AnswerTrace:
     - ``sentences``: the check of each answer sentence: ``{"text", "supported", "cited",
       "facts_found", "facts_missing"}``;
     - ``decision``: ``{"refused", "reason", "signals": {name: value}, "thresholds": {...}}``;
-    - ``timings`` and ``usage`` as in the answer.
+    - ``timings`` and ``usage`` as in the answer;
+    - ``retrieval``: ``{"mode": "hybride" | "lexicale", "fallback": None | French reason}``
+      (``fallback``: the embeddings server failed, the search was lexical only).
     """
 
     terms: list[str] = field(default_factory=list)
@@ -202,6 +204,7 @@ class AnswerTrace:
     raw_output: str = ""
     sentences: list[dict[str, Any]] = field(default_factory=list)
     decision: dict[str, Any] = field(default_factory=dict)
+    retrieval: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from clos.errors import ModelError
 from clos.retrieve.embedders import Embedder, numpy
 from clos.retrieve.lexical import LexicalRetriever, diversify
 from clos.retrieve.windows import best_window_similarity, window_blobs, window_model
@@ -53,11 +54,20 @@ def to_blob(vector) -> bytes:
     return numpy().asarray(vector, dtype="<f4").tobytes()
 
 
+#: Put on the answer (``Answer.warnings``) when the question could not be embedded.
+DENSE_FALLBACK_WARNING = ("Recherche sémantique indisponible (le serveur d'embeddings ne répond "
+                          "pas) : les passages ont été trouvés par la recherche par mots seule.")
+
+
 class HybridRetriever:
     """Lexical pool ∪ dense top ``pool``, ranked by BM25 + ``dense_weight`` × rescaled cosine.
 
     With ``windows``, the candidates' cosines become the best of their own and their sentence
-    windows' (``retrieve/windows.py``) before the dense top is chosen."""
+    windows' (``retrieve/windows.py``) before the dense top is chosen.
+
+    When the question cannot be embedded (an embeddings server down or failing: ``ModelError``
+    once its retries are spent), ``search`` returns the lexical hits alone and sets
+    ``fallback`` to the error's French message (None after a search that used the vectors)."""
 
     def __init__(self, lexical: LexicalRetriever, embedder: Embedder, *, dense_weight: float = 1.0,
                  pool: int = 100, lexical_pool: int | None = None, fusion: str = "linear",
@@ -73,6 +83,7 @@ class HybridRetriever:
         self.windows = window_model(embedder) if windows else None
         self._last = None
         self._executor: ThreadPoolExecutor | None = None
+        self.fallback: str | None = None  # why the last search was lexical only, if it was
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -106,7 +117,11 @@ class HybridRetriever:
         lexical = self.lexical.search(collection_id, query, max(self.lexical_pool, k),
                                       max_per_doc=0)
         ids, matrix = self.index.get(collection_id)
-        vector = pending.result() if pending is not None else None
+        self.fallback = None
+        try:
+            vector = pending.result() if pending is not None else None
+        except ModelError as exc:  # the server is down: the words still find passages
+            self.fallback, vector = exc.message, None
         if vector is None or not len(ids):
             return diversify(lexical, k, self.max_per_doc)
         sims = matrix @ vector
