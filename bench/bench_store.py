@@ -11,26 +11,41 @@ ids. Measured on 200 questions of the two development sets (10 warm-up queries f
   ``clos ask`` runs it without the embedder;
 - the top-10 agreement: the share of questions whose 10 best chunks are the same, in order.
 
+Retrieval quality on both stores (``retrieval_quality``): an evaluation set indexed by the real
+pipeline with the built-in e5 vectors in each store (vectors from the embeddings cache,
+``cache_dir/embeddings.sqlite3``, after the first run), then R@1/R@5/R@10/MRR@10 of the lexical
+retriever and of the hybrid one on the same index. PIAF (body only, 300 questions; 100 with
+``--quick``) and kb532 (body only, 105 questions; not with ``--quick``).
+
 PostgreSQL runs on the same machine (127.0.0.1:5432), in a scratch schema dropped after.
 
-    python bench/bench_store.py --quick      # ~10k chunks, a few minutes
-    python bench/bench_store.py              # ~100k chunks
+    python bench/bench_store.py --quick      # ~10k chunks + PIAF 100 questions, a few minutes
+    python bench/bench_store.py              # ~100k chunks + both sets
+    python bench/bench_store.py --only quality   # one section; the file keeps the other's figures
+
+``--quick`` writes ``bench_store_quick.json``, so the 100k figures stay in ``bench_store.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench_eval import DEV_SETS, corpus_documents, latency_questions
-from common import SHARED, percentile, table, write
+from common import RESULTS, SHARED, percentile, table, write
 
 from clos.eval import load
+from clos.eval.metrics import retrieval_summary
+from clos.eval.retrieval import COLLECTION, evaluate_questions
+from clos.eval.runner import index_set, temporary_clos
 from clos.ingest.chunking import chunk_document
 from clos.retrieve.analyzer import analyze
+from clos.retrieve.dense import HybridRetriever
+from clos.retrieve.embedders import E5_SMALL
 from clos.retrieve.lexical import LexicalRetriever, match_expression
 from clos.settings import Settings
 from clos.store import store_at
@@ -96,11 +111,57 @@ def measure(store, settings: Settings, questions: list) -> dict:
             "lexical_p50_ms": ms(full, 0.5), "lexical_p95_ms": ms(full, 0.95), "tops": tops}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="~10k chunks instead of ~100k")
-    parser.add_argument("--chunks", type=int, default=None)
-    args = parser.parse_args()
+def quality(settings: Settings, path: str, limit: int | None) -> dict:
+    """Lexical and hybrid retrieval figures of one evaluation set on each store (own index)."""
+    evalset = load(SHARED / path, body_only=True)
+    questions = evalset.sample(limit, seed=42)
+    out = {}
+    for name, store in (("sqlite", ""), ("postgresql", PG_URL)):
+        # A temporary data folder, or a scratch schema dropped after (temporary_clos).
+        dense = settings.replace(embedder=E5_SMALL, embedding_cache=True, store=store)
+        with temporary_clos(dense) as clos:
+            start = time.perf_counter()
+            mapping = index_set(clos, evalset, COLLECTION)
+            index_s = time.perf_counter() - start
+            hybrid = clos.retriever
+            assert isinstance(hybrid, HybridRetriever)
+            figures = {"chunks": clos.store.chunk_count(), "questions": len(questions),
+                       "index_s": round(index_s, 1)}
+            for mode, retriever in (("lexical", hybrid.lexical), ("hybrid", hybrid)):
+                clos.retriever = retriever  # the same index, ranked by one retriever or the other
+                ranks, latencies = evaluate_questions(clos, questions, mapping, k=10)
+                summary = retrieval_summary(ranks, latencies)
+                figures[mode] = {k: round(v, 4) for k, v in summary.items() if k != "questions"}
+            clos.retriever = hybrid
+            out[name] = figures
+        print(f"  {evalset.name} {name}: {figures}", file=sys.stderr, flush=True)
+    return out
+
+
+def quality_section(settings: Settings, quick: bool) -> dict:
+    sets = {"PIAF v1.0": ("eval/piaf-v1.0.json", 100 if quick else 300)}
+    if not quick:
+        sets["service-public kb532"] = ("eval/service-public/spf_qr_test_kb532.json", None)
+    results = {name: quality(settings, path, limit) for name, (path, limit) in sets.items()}
+    rows = []
+    for name, stores in results.items():
+        for mode in ("lexical", "hybrid"):
+            a, b = stores["sqlite"][mode], stores["postgresql"][mode]
+            rows.append([name, mode, stores["sqlite"]["questions"], a["R@1"], b["R@1"], a["R@5"],
+                         b["R@5"], a["MRR@10"], b["MRR@10"], a["p50_ms"], b["p50_ms"]])
+    table("Retrieval quality on both stores (same index, same questions)",
+          ["set", "retriever", "questions", "SQLite R@1", "PG R@1", "SQLite R@5", "PG R@5",
+           "SQLite MRR@10", "PG MRR@10", "SQLite p50 ms", "PG p50 ms"], rows)
+    same = all(abs(s["sqlite"][m][k] - s["postgresql"][m][k]) < 5e-4
+               for s in results.values() for m in ("lexical", "hybrid")
+               for k in ("R@1", "R@5", "R@10", "MRR@10"))
+    return {"protocol": "body-only contexts indexed by the pipeline with multilingual-e5-small"
+                        " vectors in each store; lexical = the BM25 retriever alone, hybrid ="
+                        " BM25 + dense fusion (defaults); questions sampled with seed 42",
+            "sets": results, "same_figures_to_3_decimals": same}
+
+
+def latency_section(args: argparse.Namespace) -> dict:
     target = args.chunks or (10_000 if args.quick else 100_000)
     settings = Settings.load().replace(embedder="off")
     questions = latency_questions()
@@ -133,11 +194,30 @@ def main() -> None:
     table("Index copy SQLite → PostgreSQL (clos migrate-store)",
           ["rows copied", "seconds", "rows/s", "tables identical"],
           [[copied, round(copy_s, 1), round(copied / copy_s), all(r.same for r in report)]])
-    write("bench_store", {"chunks": chunks, "questions": len(questions), "build_sqlite_s":
-                          round(build_s, 1), "copy_to_pg_s": round(copy_s, 1),
-                          "rows_copied": copied, "same_top10": same, "latency": results,
-                          "ratio_pg_sqlite": {r[0]: {"p50": r[3], "p95": r[6]} for r in rows},
-                          "pgvector_available": pg_has_vector})
+    return {"chunks": chunks, "questions": len(questions), "build_sqlite_s": round(build_s, 1),
+            "copy_to_pg_s": round(copy_s, 1), "rows_copied": copied, "same_top10": same,
+            "latency": results,
+            "ratio_pg_sqlite": {r[0]: {"p50": r[3], "p95": r[6]} for r in rows},
+            "pgvector_available": pg_has_vector}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true",
+                        help="~10k chunks instead of ~100k, PIAF 100 questions only")
+    parser.add_argument("--chunks", type=int, default=None)
+    parser.add_argument("--only", choices=("latency", "quality"), default=None,
+                        help="run one section; the results file keeps the other's figures")
+    args = parser.parse_args()
+    name = "bench_store_quick" if args.quick else "bench_store"
+    previous = RESULTS / f"{name}.json"
+    data = json.loads(previous.read_text()) if args.only and previous.exists() else {}
+    data.pop("machine", None)
+    if args.only != "quality":
+        data.update(latency_section(args))
+    if args.only != "latency":
+        data["retrieval_quality"] = quality_section(Settings.load(), args.quick)
+    write(name, data)
 
 
 if __name__ == "__main__":
