@@ -8,27 +8,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from clos import collection_templates, impact
-from clos.answer.compose import Context, compose
+from clos.answer.compose import Context, compose, freshness_warnings
 from clos.errors import ClosError, IngestError, ModelError
 from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
 from clos.ingest.accounting import FileEntry, notes_as_dicts, status_of, summarise
 from clos.ingest.mail import message_of
 from clos.retrieve import LexicalRetriever, analyze
-from clos.retrieve.dense import (DENSE_FALLBACK_WARNING, HybridRetriever, embed_chunks,
-                                 embed_pending)
+from clos.retrieve.dense import HybridRetriever, embed_chunks, embed_pending
 from clos.retrieve.embedders import load_embedder
 from clos.settings import Settings
 from clos.store import open_store
 from clos.types import Answer, Document, Hit
-
-OLD_SOURCE_YEARS = 3
-
 
 class IngestProgress(Protocol):
     def start(self, total: int) -> None: ...
@@ -363,17 +358,13 @@ class Clos:
                       idf=idf_weights(self.store, question), started=start,
                       absent_names=absent_names(self.store, question),
                       refuse_absent_names=s.refuse_absent_names,
-                      retrieval_s=time.perf_counter() - start)
+                      retrieval_s=time.perf_counter() - start, retrieval={
+                          "mode": "lexicale" if self.embedder is None or fallback else "hybride",
+                          "fallback": fallback})
         model_name = model or (str(s.model_path) if s.model_path else s.model)
         answer = compose(question, hits, ctx, mode=mode, model_name=model_name,
                          on_token=on_token)
-        answer.warnings = _freshness_warnings(answer, hits) + answer.warnings
-        if fallback is not None:
-            answer.warnings.append(DENSE_FALLBACK_WARNING)
-        if answer.trace is not None:
-            answer.trace.retrieval = {
-                "mode": "lexicale" if self.embedder is None or fallback else "hybride",
-                "fallback": fallback}
+        answer.warnings = freshness_warnings(answer, hits) + answer.warnings
         return answer
 
 
@@ -391,17 +382,6 @@ def _exclusion_reasons(doc: Document, review) -> list[str]:
         if better:
             reasons = [better if w == empty else w for w in reasons] if empty else [better, *reasons]
     return reasons or ["exclu par la politique de la collection"]
-
-
-def _freshness_warnings(answer: Answer, excerpts: list[Hit]) -> list[str]:
-    if answer.refused:
-        return []
-    cited = {c.chunk_id for c in answer.citations}
-    years = [int(h.doc_date[:4]) for h in excerpts if h.chunk_id in cited and h.doc_date]
-    if years and date.today().year - max(years) >= OLD_SOURCE_YEARS:
-        return [f"Attention : les sources citées datent de {max(years)} ; vérifiez qu'elles sont "
-                "toujours en vigueur."]
-    return []
 
 
 def ingest(paths, settings: Settings | None = None, **kwargs) -> IngestReport:

@@ -24,6 +24,7 @@ from clos.answer.passages import Scorer, closest, key_passage
 from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
 from clos.retrieve.analyzer import analyze
+from clos.retrieve.dense import DENSE_FALLBACK_WARNING
 from clos.types import Answer, AnswerTrace, Citation, Hit, Timings, Usage
 
 MODES = ("generatif", "extractif")
@@ -44,6 +45,9 @@ class Context:
     refuse_absent_names: bool = False  # settings.refuse_absent_names
     retrieval_s: float = 0.0
     started: float = 0.0
+    # How the hits were found, for the trace: {"mode": "hybride" | "lexicale", "fallback": None
+    # or why the dense side failed (the answer then says the search was lexical only)}.
+    retrieval: dict = field(default_factory=dict)
 
 
 def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
@@ -80,8 +84,11 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         trace.hits = _trace_hits(hits, {h.chunk_id for h in excerpts})
         trace.decision = decision.to_dict()
         trace.decision["suspicious_passages"] = removed
+        trace.retrieval = dict(ctx.retrieval)
         answer.trace = trace
         answer.warnings += _suspicious_warnings(removed, hits[: max(s.top_k, len(excerpts))])
+        if ctx.retrieval.get("fallback"):
+            answer.warnings.append(DENSE_FALLBACK_WARNING)
         return answer
 
     empty = Answer(question=question, answer=REFUSAL, refused=True, citations=[],
@@ -136,6 +143,23 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
             answer.warnings.append(ASKED_FACT_MISSING)
         signals.gives_asked_fact = gives
     return finish(answer, decision, excerpts)
+
+
+#: Cited sources at least this many years old get a warning (``freshness_warnings``).
+OLD_SOURCE_YEARS = 3
+
+
+def freshness_warnings(answer: Answer, excerpts: list[Hit]) -> list[str]:
+    """A French warning when the newest cited source (its ``doc_date``) is ``OLD_SOURCE_YEARS``
+    or more years old; none for a refusal."""
+    if answer.refused:
+        return []
+    cited = {c.chunk_id for c in answer.citations}
+    years = [int(h.doc_date[:4]) for h in excerpts if h.chunk_id in cited and h.doc_date]
+    if years and date.today().year - max(years) >= OLD_SOURCE_YEARS:
+        return [f"Attention : les sources citées datent de {max(years)} ; vérifiez qu'elles sont "
+                "toujours en vigueur."]
+    return []
 
 
 ASKED_FACT_MISSING = ("À vérifier : la réponse ne donne pas le type d'information demandé "
