@@ -189,6 +189,10 @@ def test_embeddings_server_down_at_query_time_falls_back_to_words(tmp_path, monk
         hits = clos.retrieve("horaires d'ouverture de la piscine")
         assert hits and "piscine" in hits[0].text and hits[0].similarity is None
         assert "ne répond pas" in clos.retriever.fallback
+        sent = clos.embedder.requests
+        assert clos.retrieve("tarif de la cantine")[0].similarity is None
+        assert clos.embedder.requests == sent  # within RETRY_DENSE_AFTER_S: not asked again
+        assert "ne répond pas" in clos.retriever.fallback
         answer = clos.ask("Quel est le tarif de la cantine scolaire ?", mode="extractif")
         assert not answer.refused and "3,20" in answer.key_passage.quote
         assert DENSE_FALLBACK_WARNING in answer.warnings
@@ -197,3 +201,6 @@ def test_embeddings_server_down_at_query_time_falls_back_to_words(tmp_path, monk
         logged = clos.store.answer(answer.id)  # the log keeps the warning and the trace
         assert DENSE_FALLBACK_WARNING in logged.warnings
         assert logged.trace.retrieval == answer.trace.retrieval
+        clos.retriever.RETRY_DENSE_AFTER_S = 0.0  # the delay over: the server is asked again
+        clos.retrieve("tarif de la cantine")
+        assert clos.embedder.requests == sent + 1 and clos.retriever.fallback

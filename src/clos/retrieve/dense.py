@@ -10,6 +10,7 @@ too little saved for an approximation.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from clos.errors import ModelError
@@ -67,7 +68,13 @@ class HybridRetriever:
 
     When the question cannot be embedded (an embeddings server down or failing: ``ModelError``
     once its retries are spent), ``search`` returns the lexical hits alone and sets
-    ``fallback`` to the error's French message (None after a search that used the vectors)."""
+    ``fallback`` to the error's French message (None after a search that used the vectors).
+    For ``RETRY_DENSE_AFTER_S`` seconds after such a failure, searches go lexical at once
+    instead of waiting for the server again (its retries cost seconds per question)."""
+
+    #: Seconds without asking a failed embedder again: long enough that a queue of questions
+    #: does not pay the retries each, short enough that a restarted server is used again soon.
+    RETRY_DENSE_AFTER_S = 30.0
 
     def __init__(self, lexical: LexicalRetriever, embedder: Embedder, *, dense_weight: float = 1.0,
                  pool: int = 100, lexical_pool: int | None = None, fusion: str = "linear",
@@ -84,6 +91,7 @@ class HybridRetriever:
         self._last = None
         self._executor: ThreadPoolExecutor | None = None
         self.fallback: str | None = None  # why the last search was lexical only, if it was
+        self._failed: tuple[float, str] | None = None  # (monotonic time, message) of a failure
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -113,15 +121,20 @@ class HybridRetriever:
         np = numpy()
         # The embedder's C code and SQLite both release the GIL: the query is embedded while
         # the lexical search runs, which hides most of the 24–30 ms it costs.
-        pending = self._pool().submit(self.query_vector, query) if self.dense_weight else None
+        failed = self._failed
+        if failed is not None and time.monotonic() - failed[0] >= self.RETRY_DENSE_AFTER_S:
+            failed = self._failed = None
+        pending = (self._pool().submit(self.query_vector, query)
+                   if self.dense_weight and failed is None else None)
         lexical = self.lexical.search(collection_id, query, max(self.lexical_pool, k),
                                       max_per_doc=0)
         ids, matrix = self.index.get(collection_id)
-        self.fallback = None
+        self.fallback = failed[1] if failed is not None else None
         try:
             vector = pending.result() if pending is not None else None
         except ModelError as exc:  # the server is down: the words still find passages
             self.fallback, vector = exc.message, None
+            self._failed = (time.monotonic(), exc.message)
         if vector is None or not len(ids):
             return diversify(lexical, k, self.max_per_doc)
         sims = matrix @ vector
