@@ -22,6 +22,7 @@ from clos.ingest.mail import message_of
 from clos.retrieve import LexicalRetriever, analyze
 from clos.retrieve.dense import HybridRetriever, embed_chunks, embed_pending
 from clos.retrieve.embedders import load_embedder
+from clos.retrieve.repeats import chunk_terms, mark_repeats
 from clos.settings import Settings
 from clos.store import open_store
 from clos.types import Answer, Document, Hit
@@ -51,6 +52,7 @@ class IngestReport:
     duration_s: float = 0.0
     errors: list[tuple[str, str]] = field(default_factory=list)
     impact: dict | None = None
+    repeats: dict | None = None  # repeated blocks left out of the index (retrieve/repeats.py)
     # Every file met, with its status (indexed | partial | excluded | failed | skipped) and French
     # reasons; e-mail attachments appear under « message.eml#piece-jointe/nom ».
     files: list[FileEntry] = field(default_factory=list)
@@ -138,6 +140,7 @@ class Clos:
                 self._defer_vectors = False
             if sync:
                 report.removed = self._sync(cid, roots, {str(p) for p in files}, known, excluded)
+            report.repeats = self.mark_repeats(cid)
             # Every document is searchable (lexically) by now; vectors follow, by batches, for
             # this run's chunks and any an earlier run left without one.
             try:
@@ -166,9 +169,7 @@ class Clos:
         """Chunk, analyse, store and embed one already-read (and already-governed) document."""
         chunks = chunk_document(doc, self.settings.chunk_tokens, self.settings.chunk_max_tokens)
         title_terms = " ".join(analyze(doc.title))
-        terms = [(" ".join(analyze(c.text)),
-                  f"{title_terms} {' '.join(analyze(' '.join(c.heading_path)))}".strip())
-                 for c in chunks]
+        terms = [chunk_terms(title_terms, c.text, c.heading_path) for c in chunks]
         doc_id = self.store.replace_document(collection_id, doc, chunks, terms, size=size)
         if self.embedder is not None and chunks and not self._defer_vectors:
             # The stored (pseudonymised) text is what gets embedded, never the original.
@@ -176,6 +177,15 @@ class Clos:
                          windows=self.settings.dense_windows)
         self._changed()
         return doc_id, len(chunks)
+
+    def mark_repeats(self, collection_id: int) -> dict:
+        """Leave the lines repeated across the collection's documents (≥ the setting
+        ``boilerplate_min_documents``) out of its chunks' lexical index terms; see
+        ``clos.retrieve.repeats.mark_repeats`` for what it returns."""
+        found = mark_repeats(self.store, collection_id, self.settings.boilerplate_min_documents)
+        if found["changed"]:
+            self._changed()
+        return found
 
     def embed_pending(self, collection_id: int, *, progress=None, expected: int = 0) -> int:
         """Embed the collection's chunks that have no vector for the current embedder, by
