@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="data folder to keep (and reuse) the index in")
     args = parser.parse_args()
     qaset = load_qa(ROOT / "tests" / "data" / "qa_domain.json")
-    questions = qaset.answerable()
+    questions = qaset.answerable
     folder = args.keep or Path(tempfile.mkdtemp(prefix="clos-bench-boilerplate-"))
     settings = Settings.load().replace(data_dir=folder, store="", embedder="off",
                                        boilerplate_min_documents=0)

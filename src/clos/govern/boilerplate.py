@@ -27,14 +27,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-# Lines shorter than this are not counted (« DÉCIDE : », « Article 1 », table cells): 40
-# characters and 6 words keep every visa of the Montpellier deliberations (the shortest,
-# « Vu l'avis de la commission compétente, », has 39 characters… see bench_boilerplate.py).
+# Lines shorter than this are not counted (« DÉCIDE : », « Article 1 », « n° 2014 / 182 »,
+# table cells), nor lines of fewer words.
 MIN_CHARS = 30
 MIN_WORDS = 5
 _AMOUNT = re.compile(r"\d\s*(?:€|euros?\b|EUR\b|%|pour\s*cent)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
+_LEFT = re.compile(r"[^\W\d_]{2,}|\d")  # what keeps a chunk in the index: a word or a number
 
 
 def normalise(line: str) -> str:
@@ -125,7 +125,7 @@ def find(chunks: Iterable[tuple[int, int, str]], min_documents: int) -> Repeats:
             if d in repeated and d not in result.samples:
                 result.samples[d] = " ".join(text[s:e].split())
                 result.documents[d] = counts[d]
-        if not _WORD.search(strip_spans(text, spans)):
+        if is_whole(text, spans):
             result.chunks_whole += 1
     return result
 
@@ -142,5 +142,6 @@ def strip_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 
 def is_whole(text: str, spans: Iterable[tuple[int, int]]) -> bool:
-    """True when nothing but repeated blocks (and short lines of no words) is left."""
-    return not _WORD.search(strip_spans(text, spans))
+    """True when nothing but repeated blocks is left: no word, no number (« n° 2014 / 182 »
+    keeps its chunk in the index)."""
+    return not _LEFT.search(strip_spans(text, spans))
