@@ -92,3 +92,15 @@ def test_the_preamble_leaves_the_index_the_decisions_stay(tmp_path, settings):
         assert report.repeats["blocks"] == 0 and report.repeats["changed"] == 3
         assert len(_paths(clos, "code général des collectivités territoriales")) == 3
         assert clos.store.boilerplate_counts(cid)["chunks_marked"] == 0
+
+
+def test_ingest_tells_what_left_the_index(tmp_path):
+    from typer.testing import CliRunner
+
+    from clos.cli.main import app
+
+    _write(tmp_path / "delib")
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "delib"), "--collection", "delib"])
+    assert result.exit_code == 0, result.output
+    assert "4 bloc(s) communs à plusieurs documents" in " ".join(result.output.split())
+    assert "24 ligne(s) dans 6 extrait(s)" in " ".join(result.output.split())
