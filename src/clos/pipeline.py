@@ -17,7 +17,8 @@ from clos.answer.compose import Context, compose
 from clos.errors import ClosError, IngestError, ModelError
 from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
-from clos.ingest.accounting import FileEntry, notes_as_dicts, status_of, summarise
+from clos.ingest.accounting import (FileEntry, exclusion_reasons, notes_as_dicts, status_of,
+                                    summarise)
 from clos.ingest.mail import message_of
 from clos.retrieve import LexicalRetriever, analyze
 from clos.retrieve.dense import HybridRetriever, embed_chunks, embed_pending
@@ -245,7 +246,7 @@ class Clos:
         doc_id = None
         if review.decision == "exclude":
             report.excluded += 1
-            entry = FileEntry(doc.path, "excluded", _exclusion_reasons(doc, review))
+            entry = FileEntry(doc.path, "excluded", exclusion_reasons(doc, review))
         else:
             governed = review.document
             doc_id, n_chunks = self.index_document(cid, governed, size=size)
@@ -376,22 +377,6 @@ class Clos:
                          on_token=on_token)
         answer.warnings = _freshness_warnings(answer, hits) + answer.warnings
         return answer
-
-
-def _exclusion_reasons(doc: Document, review) -> list[str]:
-    """Why governance kept a file out, in French: a scan without OCR says so, not « no text »."""
-    reasons = [w.removeprefix("Document exclu : ") for w in review.warnings]
-    if review.chars == 0:
-        damaged = doc.metadata.get("damaged")
-        scan = next((n for n in doc.notes if n.kind == "page_without_text"), None)
-        why = (scan.detail or {}).get("reason") if scan else None  # the PDF reader's: OCR off, nothing read…
-        empty = next((w for w in reasons if w.startswith("aucun texte")), None)
-        better = (f"{damaged} : aucun texte récupérable" if damaged else
-                  f"aucun texte lisible (page(s) numérisée(s) : {why})" if scan and why else
-                  "aucun texte lisible (page(s) numérisée(s) sans OCR)" if scan else None)
-        if better:
-            reasons = [better if w == empty else w for w in reasons] if empty else [better, *reasons]
-    return reasons or ["exclu par la politique de la collection"]
 
 
 def _freshness_warnings(answer: Answer, excerpts: list[Hit]) -> list[str]:
