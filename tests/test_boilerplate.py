@@ -5,6 +5,7 @@ Documents are generated here (plain text files), ingested by the real pipeline (
 from __future__ import annotations
 
 from clos.govern import boilerplate
+from clos.govern.report import build_report, render_html
 from clos.pipeline import Clos
 from clos.retrieve.repeats import chunk_terms
 
@@ -79,6 +80,9 @@ def test_the_preamble_leaves_the_index_the_decisions_stay(tmp_path, settings):
         assert PREAMBLE.splitlines()[0] in hit.text and CLOSING in hit.text  # still read
         cid = clos.store.collection_id("delib")
         assert clos.store.boilerplate_counts(cid) == {"chunks": 6, "chunks_marked": 6}
+        report = build_report(clos.store, cid, collection="delib", settings=clos.settings)
+        assert report["repeated"] == {"chunks": 6, "chunks_marked": 6}
+        assert "présents dans <strong>6</strong> extrait(s) sur 6" in render_html(report)
         # A seventh document with the same preamble is marked on the run that adds it.
         (folder / "deliberation-6.txt").write_text(
             f"Délibération\n\n{PREAMBLE}\nLa Ville nomme un conciliateur.\n", encoding="utf-8")
