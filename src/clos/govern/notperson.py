@@ -228,11 +228,12 @@ def label_veto(texts: Sequence[str], found: list[list[Finding]], ctx: Context) -
     """Drop the names spaCy's NER (``fr_core_news_sm``) calls LOC, ORG or MISC and not PER.
 
     Asked only for names without a civility (confidence < 0.95: « M. X » is a person whatever
-    the model says) that no attendance list names, and only for the segments holding them
-    (lines or sentences, ``names._SEGMENT_RE``), in one batch: the rules come first, the
-    model's other labels then veto « IEEE Security », « Maison d’Enfants Marie Caizergues »,
-    « Pablo PICASSO » (a school). A span the model also calls PER is kept. Measured with
-    ``clos eval pii`` (bench/results/eval_pii_garder.json) and ``bench/bench_govern.py``."""
+    the model says), that no attendance list names and that are not person-shaped
+    (``_person_shaped``), and only for the segments holding them (lines or sentences,
+    ``names._SEGMENT_RE``), in one batch: the rules come first, the model's other labels then
+    veto « IEEE Security » (a journal, MISC). A span the model also calls PER is kept. On the
+    labelled real sample: names detected that are people 0.9815 → 0.986, nothing else changed;
+    governance throughput 1.01× (``clos eval pii``, ``bench/bench_govern.py --compare``)."""
     jobs: dict[tuple[int, int], str] = {}
     asked: list[tuple[int, Finding, tuple[int, int]]] = []
     for i, (text, group) in enumerate(zip(texts, found)):
