@@ -7,7 +7,8 @@ The folders are ingested once with the pass off (``boilerplate_min_documents = 0
 threshold is then applied to the same index (``mark_repeats`` rewrites only the chunks whose
 spans change) and the questions are asked again. Measures per threshold: R@1/R@5/MRR of the
 gold file among the distinct documents retrieved, the gold passage (gold file, page, answer
-string) among the first 5 hits, and the gold strings that fall inside a line left out.
+string) among the first 5 hits, the gold strings that fall inside a line left out, and, over
+all 84 questions, the top-5 hits found only through the lines repeated at N = 5.
 
     CLOS_EMBEDDER=off python bench/bench_boilerplate.py [--thresholds 3,5,8,12,20] [--keep DIR]
 """
@@ -54,6 +55,42 @@ def retrieval(clos: Clos, qaset, questions) -> dict:
             "passage_at5": round(passage5 / n, 4), "ranks": ranks}
 
 
+def crowding(clos: Clos, questions, spans: dict) -> dict:
+    """Among the first 5 hits of every question, those found only through repeated lines: the
+    question's analysed terms are in the chunk's text, and none is in its title and headings or
+    in what remains without the lines ``spans`` (the reference threshold's) marks."""
+    from clos.govern.boilerplate import strip_spans
+    from clos.retrieve import analyze
+
+    crowded = total = 0
+    for q in questions:
+        terms = set(analyze(q.question))
+        for h in clos.retrieve(q.question, collection=COLLECTION)[:5]:
+            total += 1
+            meta = set(analyze(f"{h.title} {' '.join(h.heading_path)}"))
+            if h.chunk_id in spans and terms & set(analyze(h.text)) and not terms & meta \
+                    and not terms & set(analyze(strip_spans(h.text, spans[h.chunk_id]))):
+                crowded += 1
+    return {"hits": total, "only_through_repeated_lines": crowded,
+            "share": round(crowded / total, 4) if total else None}
+
+
+def refusal_signal(clos: Clos, qaset) -> dict:
+    """The best hit's relevance (the IDF-weighted share of the question's terms it holds, the
+    lexical refusal signal): its AUROC between answerable and unanswerable questions, and the
+    number of unanswerable ones above ``min_relevance``."""
+    from clos.eval.funnel import auroc
+
+    best = {q.id: max((h.relevance for h in clos.retrieve(q.question, collection=COLLECTION)),
+                      default=0.0) for q in qaset.questions}
+    pos = [best[q.id] for q in qaset.questions if q.answerable]
+    neg = [best[q.id] for q in qaset.questions if not q.answerable]
+    floor = clos.settings.min_relevance
+    return {"auroc": round(auroc(pos, neg) or 0, 4),
+            "unanswerable_above_min_relevance": sum(1 for v in neg if v >= floor),
+            "answerable_below_min_relevance": sum(1 for v in pos if v < floor)}
+
+
 def gold_hidden(clos: Clos, qaset, questions) -> list[str]:
     """Ids of questions whose gold string sits only inside lines left out of the index."""
     from clos.govern.boilerplate import strip_spans
@@ -91,8 +128,14 @@ def main() -> None:
         ingest_s = time.perf_counter() - start
         documents = len(clos.store.document_hashes(cid))
         rows = [["off", 0, 0, 0, 0]]
+        from clos.govern.boilerplate import find
+
+        chunks = clos.store.collection_chunks(cid)
+        reference = find([(r["id"], r["document_id"], r["text"]) for r in chunks], 5).spans
+        every = qaset.questions
         before = retrieval(clos, qaset, questions)
-        runs = {"off": {"retrieval": before}}
+        runs = {"off": {"retrieval": before, "crowding": crowding(clos, every, reference),
+                        "refusal": refusal_signal(clos, qaset)}}
         for n in [int(x) for x in args.thresholds.split(",")]:
             started = time.perf_counter()
             clos.settings = clos.settings.replace(boilerplate_min_documents=n)
@@ -101,7 +144,9 @@ def main() -> None:
             after = retrieval(clos, qaset, questions)
             hidden = gold_hidden(clos, qaset, questions)
             runs[str(n)] = {"repeats": stats, "pass_s": round(pass_s, 3), "retrieval": after,
-                            "gold_only_in_left_out_lines": hidden}
+                            "gold_only_in_left_out_lines": hidden,
+                            "crowding": crowding(clos, every, reference),
+                            "refusal": refusal_signal(clos, qaset)}
             rows.append([n, stats["lines"], stats["blocks"], stats["chunks_marked"],
                          stats["chunks_whole"]])
             print(f"N={n}: R@5 {before['r5']} → {after['r5']}, passage@5 "
@@ -111,9 +156,14 @@ def main() -> None:
     table(f"Lignes répétées hors index ({documents} documents, {chunks} extraits)",
           ["N (documents)", "lignes", "blocs distincts", "extraits touchés", "extraits entiers"], rows)
     table("Recherche lexicale, jeu métier (questions avec réponse)",
-          ["N", "R@1", "R@5", "R@10", "MRR", "passage@5"],
+          ["N", "R@1", "R@5", "R@10", "MRR", "passage@5", "top 5 par lignes répétées (84 q.)",
+           "AUROC pertinence", "sans réponse ≥ seuil", "avec réponse < seuil"],
           [[k, v["retrieval"]["r1"], v["retrieval"]["r5"], v["retrieval"]["r10"],
-            v["retrieval"]["mrr"], v["retrieval"]["passage_at5"]] for k, v in runs.items()])
+            v["retrieval"]["mrr"], v["retrieval"]["passage_at5"],
+            f"{v['crowding']['only_through_repeated_lines']}/{v['crowding']['hits']}",
+            v["refusal"]["auroc"], v["refusal"]["unanswerable_above_min_relevance"],
+            v["refusal"]["answerable_below_min_relevance"]]
+           for k, v in runs.items()])
     write("boilerplate", {"what": __doc__.split("\n\n")[0], "documents": documents,
                           "chunks": chunks, "ingest_s": round(ingest_s, 1), "runs": runs})
 
