@@ -8,6 +8,7 @@ from clos.govern import boilerplate
 from clos.govern.report import build_report, render_html
 from clos.pipeline import Clos
 from clos.retrieve.repeats import chunk_terms
+from test_store_contract import pg_url, target  # noqa: F401  (fixtures: SQLite file or PostgreSQL)
 
 PREAMBLE = (
     "Vu le Code général des collectivités territoriales, notamment son article L. 2121-29 ;\n"
@@ -60,14 +61,14 @@ def _paths(clos, question):
     return [h.path.rsplit("/", 1)[-1] for h in clos.retrieve(question, collection="delib")]
 
 
-def test_the_preamble_leaves_the_index_the_decisions_stay(tmp_path, settings):
+def test_the_preamble_leaves_the_index_the_decisions_stay(tmp_path, settings, target):
     folder = tmp_path / "delib"
     _write(folder)
     with Clos(settings.replace(boilerplate_min_documents=0)) as off:
         off.ingest([folder], collection="delib")
         assert len(_paths(off, "code général des collectivités territoriales")) == 6
     data = tmp_path / "data"
-    with Clos(settings.replace(data_dir=data, boilerplate_min_documents=5)) as clos:
+    with Clos(settings.replace(data_dir=data, store=target, boilerplate_min_documents=5)) as clos:
         report = clos.ingest([folder], collection="delib")
         # Three visas and the closing formula, in six documents; the tariff line holds an amount.
         assert report.repeats["blocks"] == 4 and report.repeats["lines"] == 24
