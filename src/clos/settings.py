@@ -142,6 +142,10 @@ class Settings:
     ocr_language: str = "fra"
     # Governance.
     pii_policy: Literal["keep", "pseudonymise", "redact", "exclude"] = "pseudonymise"
+    # A line found verbatim in at least this many documents of a collection (the legal preamble
+    # of every deliberation) stays in the text but leaves the lexical index; 0 turns it off.
+    # Measured on the demo folders: bench/bench_boilerplate.py, bench/results/boilerplate.json.
+    boilerplate_min_documents: NonNegative = 5
     # Impact accounting.
     carbon_intensity_g_per_kwh: Annotated[float, Field(ge=0.0)] = 52.0
     electricity_country: str = "FRA"

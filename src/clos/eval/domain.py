@@ -31,7 +31,7 @@ COLLECTION = "eval-qa"
 # Stages whose code decides what the index holds: a change in them rebuilds the cached index.
 INDEX_PACKAGES = ("ingest", "govern", "store", "retrieve")
 INDEX_SETTINGS = ("embedder", "chunk_tokens", "chunk_max_tokens", "dense_windows", "pii_policy",
-                  "store_backend")
+                  "store_backend", "boilerplate_min_documents")
 
 
 @dataclass

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from clos.errors import StoreError
 from clos.store.accounts_sqlite import AccountsSQLiteMixin
+from clos.store.boilerplate import SQLiteBoilerplate
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
@@ -37,7 +38,7 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL,
-                  AnswersSQL):
+                  AnswersSQL, SQLiteBoilerplate):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
     Governance records and the impact ledger come from the shared mixins, accounts from
