@@ -123,12 +123,12 @@ def test_pages_are_accessible_keyboard_usable_and_inert(page, server):
     page.goto("/rapport?collection=rh")
     page.wait_for_selector("iframe.report")
     axe(page, "rapport")
-    page.goto("/rapport/contenu?collection=rh")  # the framed report, scanned as its own page
-    axe(page, "rapport-contenu")
-    shot(page, "rapport-contenu")
     # Another group's collection does not exist for this user, on any page.
     options = page.locator("#collection-choice option").all_inner_texts()
     assert options and not any("finances" in o for o in options)
+    page.goto("/rapport/contenu?collection=rh")  # the framed report, scanned as its own page
+    axe(page, "rapport-contenu")
+    shot(page, "rapport-contenu")
     page.goto("/discuter?collection=finances")
     assert "Collection inconnue" in page.inner_text("main")
     assert page.request.get("/v1/models").json()["data"] == [
@@ -235,6 +235,7 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     shot(page, "discuter-brouillon")
     article = page.wait_for_selector("#history article.answer", timeout=900_000)
     assert page.is_hidden("#draft")  # the checked answer replaced the draft
+    answer_id = article.get_attribute("id")[1:]
     status = article.get_attribute("class")
     assert "refused" not in status, article.inner_text()
     assert article.query_selector(".status strong").inner_text() in (
@@ -271,7 +272,7 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     assert page.inner_text("h1") == "Comment cette réponse a été produite"
     assert QUESTION in page.inner_text("main")
     page.click("section[aria-labelledby=t-prompt] summary")  # open the prompt, as a trainer would
-    check_trace_page(page, article.get_attribute("id")[1:])
+    check_trace_page(page, answer_id)
     shot(page, "comment-produite")
     axe(page, "comment-produite")
 
@@ -292,7 +293,7 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     p2 = other.new_page()
     login(p2, "autre")
     assert QUESTION not in p2.content()
-    answer_id = refusal.get_attribute("id")[1:]
-    p2.goto(f"/reponses/{answer_id}/comment")
+    refusal_id = refusal.get_attribute("id")[1:]
+    p2.goto(f"/reponses/{refusal_id}/comment")
     assert "Réponse inconnue" in p2.inner_text("main")
     other.close()

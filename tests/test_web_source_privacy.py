@@ -152,3 +152,36 @@ def test_reveal_page_for_administrators_only_with_a_reason_in_the_log(cited):
                 if e["action"] == "reveal" and "reason" in e["detail"]]
     assert entry["detail"]["reason"] == "Demande d'accès de l'intéressée"
     assert entry["detail"]["count"] >= 1
+
+
+def test_a_scanned_page_with_personal_data_is_not_shown_as_an_image(cited, tmp_path):
+    """A scan has its names in its pixels, where no text search finds them: the cited page's
+    image is withheld and the indexed (pseudonymised) passage is shown instead."""
+    reason = ocr_module.tesseract_status("fra")
+    if reason is not None:
+        pytest.skip(f"OCR impossible : {reason}")
+    srv, pdf, _, _ = cited
+    scan = make_pdfs.image_only_pdf(pdf, tmp_path / "aide-renovation-scan.pdf")
+    service = srv.service
+    admin = service.accounts.user("admin")
+    assert service.upload(admin, "rh", [(scan.name, scan.read_bytes())])["indexed"] == [scan.name]
+    cid = service.store.collection_id("rh")
+    (doc,) = [d for d in service.store.documents(cid) if d["path"].endswith(scan.name)]
+    chunk = next(c for c in service.store.document_chunks(doc["id"]) if "Arceaux" in c["text"])
+    assert "[PERSONNE_" in chunk["text"]  # read by OCR, then pseudonymised
+    quote = re.search(r"domiciliée dans le quartier des Arceaux", chunk["text"]).group()
+    answer = Answer(question="Où est domiciliée la bénéficiaire ?", answer="Aux Arceaux [1].",
+                    refused=False, model="test", usage=Usage(0, 0), timings=Timings(0, 0, 0),
+                    citations=[Citation(1, doc["path"], chunk["page"], quote,
+                                        chunk["chunk_id"])])
+    answer.id = service.store.log_answer(cid, answer)
+    from clos.service import answer_payload
+
+    service.store.save_conversation_answer(answer.id, "agent", cid, answer_payload(answer))
+    with session(srv, "agent") as agent:
+        html = agent.get(f"/source/{answer.id}/1").text
+        assert 'id="withheld"' in html and "page-image" not in html
+        assert "<mark>domiciliée dans le quartier des Arceaux</mark>" in html
+        for word in NAME_WORDS:
+            assert word not in html
+        assert agent.get(f"/source/{answer.id}/1/page.png").status_code == 404

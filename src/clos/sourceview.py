@@ -53,15 +53,16 @@ class SourceView:
     text: str = ""
     spans: list[tuple[int, int]] = field(default_factory=list)
     masks: list[tuple[tuple[float, ...], str]] = field(default_factory=list)
+    withheld: bool = False
 
     @property
     def is_pdf(self) -> bool:
-        return self.format == "pdf" and self.page is not None
+        return self.format == "pdf" and self.page is not None and not self.withheld
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
             "path", "title", "format", "quote", "page", "cited_page", "found", "boxes", "words",
-            "width", "height", "spans")} | {"hidden": len(self.masks)}
+            "width", "height", "spans", "withheld")} | {"hidden": len(self.masks)}
 
 
 def quote_parts(quote: str) -> list[str]:
@@ -82,11 +83,16 @@ def view(where: dict[str, Any], quote: str, cited_page: int | None,
     base = dict(path=str(path), title=where.get("title") or path.name,
                 format=(where.get("format") or "").lower(), quote=quote,
                 cited_page=cited_page or where.get("page"))
+    withheld = False
     if base["format"] == "pdf" and path.exists():
-        return _pdf_view(path, quote, base, secrets or [])
+        shown = _pdf_view(path, quote, base, secrets or [])
+        if shown is not None:
+            return shown
+        withheld = True  # a scanned page with personal data: the indexed text instead
     text = where.get("text") or ""
     spans = _text_spans(text, quote_parts(quote) or [quote])
-    return SourceView(page=where.get("page"), found=bool(spans), text=text, spans=spans, **base)
+    return SourceView(page=where.get("page"), found=bool(spans), text=text, spans=spans,
+                      withheld=withheld, **base)
 
 
 def render_page(path: str | Path, page: int, boxes: list[tuple[float, float, float, float]],
@@ -113,7 +119,9 @@ def render_page(path: str | Path, page: int, boxes: list[tuple[float, float, flo
 
 
 def _pdf_view(path: Path, quote: str, base: dict[str, Any],
-              secrets: list[Secret]) -> SourceView:
+              secrets: list[Secret]) -> SourceView | None:
+    """The page view, or None when ``secrets`` are to be hidden on a page without a text
+    layer (a scan: the personal data is in its pixels, where no text search finds it)."""
     import pymupdf
 
     parts = quote_parts(quote)
@@ -137,6 +145,8 @@ def _pdf_view(path: Path, quote: str, base: dict[str, Any],
         # come from the pseudonymised chunk); what is read from the page for display is read
         # once the personal data is redacted.
         page = doc[best[1] - 1]  # the cited page when nothing was found
+        if secrets and not page.get_text().strip():
+            return None
         masks = page_masks(page, secrets) if secrets else []
         text = "" if best[0] else mask_text(page.get_text(), secrets)
         redact(page, masks)

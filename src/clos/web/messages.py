@@ -54,6 +54,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "(pseudonymisée(s) dans l'index).",
         "source.reveal": "Afficher la page sans masque (levée des pseudonymes, journalisée)",
         "source.revealed": "Page affichée sans masque : cette levée est inscrite au journal.",
+        "source.withheld": "Page numérisée contenant des données personnelles : son image "
+                           "n'est pas affichée, voici le texte indexé (pseudonymisé).",
         "error.csrf": "Jeton de sécurité absent ou périmé : rechargez la page puis recommencez.",
         "trace.title": "Comment cette réponse a été produite",
         "trace.absent": "Le détail pas à pas n'a pas été enregistré pour cette réponse : "
@@ -128,6 +130,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "index).",
         "source.reveal": "Show the page unmasked (pseudonyms revealed, logged)",
         "source.revealed": "Page shown unmasked: this reveal is written to the audit log.",
+        "source.withheld": "Scanned page holding personal data: its image is not shown; here "
+                           "is the indexed (pseudonymised) text.",
         "error.csrf": "Missing or expired security token: reload the page and try again.",
         "trace.title": "How this answer was produced",
         "trace.absent": "The step-by-step detail was not recorded for this answer: only the "
