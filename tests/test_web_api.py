@@ -143,8 +143,10 @@ def test_forbidden_collection_answers_like_an_absent_one_everywhere(server):
         assert "finances" not in pages.get("/documents").text
         # The finances document's id is not reachable either.
         other = server.service.store.documents(server.service.store.collection_id("finances"))[0]
-        r = c.delete(f"/api/documents/{other['id']}")
-        assert r.status_code == 404 and r.json()["detail"] == "Document inconnu."
+        token = {"X-CSRF-Token": csrf_of(pages.get("/discuter").text)}
+        for c, headers in ((api, {}), (pages, token)):
+            r = c.delete(f"/api/documents/{other['id']}", headers=headers)
+            assert r.status_code == 404 and r.json()["detail"] == "Document inconnu."
         assert server.service.store.document(other["id"]) is not None
 
 
