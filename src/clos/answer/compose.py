@@ -18,7 +18,7 @@ from datetime import date
 from typing import Callable
 
 from clos.answer import decide as D
-from clos.answer.facts import expected_kinds, extract_facts
+from clos.answer.facts import answer_kinds, expected_kinds
 from clos.answer.injection import REMOVED, held_back, neutralise
 from clos.answer.passages import Scorer, closest, key_passage
 from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
@@ -41,6 +41,7 @@ class Context:
     # texts → cosines to the question (None: no embedder): grounding and dense signals.
     similarity: Callable[[list[str]], list[float]] | None = None
     idf: dict[str, float] = field(default_factory=dict)
+    idf_plain: dict[str, float] = field(default_factory=dict)  # decide.idf_weights(paraphrase=False)
     absent_names: list[str] = field(default_factory=list)  # decide.absent_names
     refuse_absent_names: bool = False  # settings.refuse_absent_names
     retrieval_s: float = 0.0
@@ -65,7 +66,7 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     sims = [h.similarity for h in top if h.similarity is not None]
     signals = D.Signals(coverage=round(D.coverage(question, top, ctx.idf), 4),
                         similarity=round(max(sims), 4) if sims else None,
-                        absent_names=list(ctx.absent_names))
+                        absent_names=list(ctx.absent_names), question=question)
     thresholds = D.Thresholds.from_settings(s)
     expected = expected_kinds(question)
 
@@ -98,8 +99,8 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k, question=question)
     _, unit = key_passage(question, excerpts)  # recorded: the extractive view of the same hits
     if unit is not None:
-        signals.subject = round(unit.subject, 4)
-        signals.has_kind = bool(unit.kinds & expected) if expected else None
+        _key_signals(signals, question, unit, stored.get(excerpts[unit.hit].chunk_id,
+                                                          excerpts[unit.hit]), expected, ctx)
     before = D.decide_before_model(signals, thresholds, absent=ctx.refuse_absent_names)
     if before.refused or not excerpts:
         return finish(empty, before, [])
@@ -109,8 +110,11 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     prompt = build_prompt(question, excerpts, today=date.today(), template=template)
     trace.prompt = {"system": prompt.system, "user": prompt.user,
                     **({"completion": prompt.completion} if prompt.completion else {})}
+    stream, flush = _unfenced(on_token) if on_token is not None else (None, None)
     gen = llm.generate(prompt, max_tokens=s.max_tokens, temperature=s.temperature,
-                       on_token=on_token)
+                       on_token=stream)
+    if flush is not None:
+        flush()
     trace.raw_output = gen.text
     checked = verify(_unscaffold(gen.text), excerpts, question=question)
     trace.sentences = [c.to_dict() for c in checked.checks if c.text]
@@ -123,16 +127,28 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         signals.grounding = round(float(ctx.similarity([window])[0]), 4) if window else 0.0
     decision = D.decide_after_model(signals, thresholds,
                                     held=None if checked.refused else held_back(gen.text, question))
+    usage = Usage(gen.prompt_tokens, gen.completion_tokens)
+    timings = Timings(ttft_s=ctx.retrieval_s + gen.ttft_s)
+    if decision.refused and s.extractive_fallback and decision.rule in D.FALLBACK_RULES:
+        # The model's text failed the check, yet a sentence of the documents answers the
+        # question: show that sentence (« À vérifier »), never the unchecked text.
+        fallback = D.decide_extractive(signals, expected, thresholds,
+                                       absent=ctx.refuse_absent_names, fallback=True)
+        citation = key_passage(question, excerpts)[0]
+        if not fallback.refused and citation is not None:
+            answer = _quoted(question, citation, model=getattr(llm, "name", model_name),
+                             usage=usage, timings=timings)
+            answer.warnings.append(D.FALLBACK_NOTE.format(why=decision.reason))
+            return finish(answer, fallback, excerpts)
     answer = Answer(
         question=question, answer=checked.text, refused=decision.refused,
         citations=checked.citations, model=getattr(llm, "name", model_name),
-        usage=Usage(gen.prompt_tokens, gen.completion_tokens),
-        timings=Timings(ttft_s=ctx.retrieval_s + gen.ttft_s),
+        usage=usage, timings=timings,
         unsupported=checked.unsupported, grounding=signals.grounding,
         verified=checked.verified and not decision.refused,
     )
     if not decision.refused:
-        gives = _gives_asked_fact(checked, expected)
+        gives = _gives_asked_fact(checked, expected, question)
         # An answer that does not give what was asked (no amount for « quel montant ») is not
         # « vérifiée », however true its sentences: the key passage is then the document's
         # sentence that best answers the question itself, shown first for the agent to judge.
@@ -142,6 +158,15 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         if not gives:
             answer.warnings.append(ASKED_FACT_MISSING)
         signals.gives_asked_fact = gives
+        kp = answer.key_passage
+        if kp is not None and kp.chunk_id in stored:
+            share, lacks = D.key_coverage(question, stored[kp.chunk_id], ctx.idf_plain)
+            if share < thresholds.min_key_coverage:
+                # The passage the answer stands on does not speak of what the question asks
+                # (« passeport » nowhere near it): true sentences, perhaps, but not an answer.
+                answer.verified = False
+                answer.warnings.append("À vérifier : " + D.key_lacking(lacks)[0].lower()
+                                       + D.key_lacking(lacks)[1:])
     return finish(answer, decision, excerpts)
 
 
@@ -166,12 +191,13 @@ ASKED_FACT_MISSING = ("À vérifier : la réponse ne donne pas le type d'informa
                       "(montant, date, nombre, horaire…) ; lisez le passage clé.")
 
 
-def _gives_asked_fact(checked: Verification, expected: set[str]) -> bool:
-    """Does a supported sentence of the answer hold a fact of a kind the question asks for?
-    True when the question asks for no particular kind (``facts.expected_kinds``)."""
+def _gives_asked_fact(checked: Verification, expected: set[str], question: str) -> bool:
+    """Does a supported sentence of the answer hold a fact of a kind the question asks for (not
+    one it repeats from the question)? True when the question asks for no particular kind
+    (``facts.expected_kinds``)."""
     if not expected:
         return True
-    return any(c.supported and {f.kind for f in extract_facts(c.text)} & expected
+    return any(c.supported and answer_kinds(c.text, question) & expected
                for c in checked.checks if c.text)
 
 
@@ -180,18 +206,34 @@ def _extractive(question, top, ctx, signals, thresholds, expected, empty, finish
     embed = ctx.similarity if getattr(ctx.settings, "extractive_dense", False) else None
     citation, unit = key_passage(question, top, embed=embed)
     if unit is not None:
-        signals.subject = round(unit.subject, 4)
-        signals.has_kind = bool(unit.kinds & expected) if expected else None
+        _key_signals(signals, question, unit, top[unit.hit], expected, ctx)
     decision = D.decide_extractive(signals, expected, thresholds,
                                    absent=ctx.refuse_absent_names)
     if decision.refused or citation is None:
         empty.model = "extractif"
         return finish(empty, decision, top)
-    quote = replace(citation, n=1)
-    answer = Answer(question=question, answer=citation.quote, refused=False, citations=[quote],
-                    model="extractif", usage=Usage(), timings=Timings(ttft_s=ctx.retrieval_s),
-                    key_passage=citation, verified=False)
+    answer = _quoted(question, citation, model="extractif", usage=Usage(),
+                     timings=Timings(ttft_s=ctx.retrieval_s))
     return finish(answer, decision, top)
+
+
+def _quoted(question: str, citation: Citation, *, model: str, usage: Usage,
+            timings: Timings) -> Answer:
+    """The key passage itself as the answer (extractive mode, or the fallback after a model
+    answer that failed the check): quoted verbatim, cited, never « vérifiée »."""
+    return Answer(question=question, answer=citation.quote, refused=False,
+                  citations=[replace(citation, n=1)], model=model, usage=usage, timings=timings,
+                  key_passage=citation, verified=False)
+
+
+def _key_signals(signals: D.Signals, question: str, unit, hit: Hit, expected: set[str],
+                 ctx: Context) -> None:
+    """The key passage's signals: its share of the question, the kind of fact it holds, its
+    chunk's share of the question by plain IDF and the question's words it lacks."""
+    signals.subject = round(unit.subject, 4)
+    signals.has_kind = bool(unit.kinds & expected) if expected else None
+    share, lacks = D.key_coverage(question, hit, ctx.idf_plain)
+    signals.key_coverage, signals.key_lacks = round(share, 4), lacks
 
 
 def _key_of(question: str, checked: Verification, excerpts: list[Hit]) -> Citation | None:
@@ -241,8 +283,46 @@ def _unscaffold(text: str) -> str:
     return text
 
 
+class Unscaffold:
+    """Streamed pieces in, the same text out without the prompt's scaffolding a small model may
+    echo (the fences « <<< » « >>> », the marker of a removed passage): the streamed draft shows
+    what the checked answer will, whoever streams it (terminal, web page, OpenAI stream). A piece
+    ending with the start of a mark (« >> ») is held until the next one tells."""
+
+    def __init__(self, marks: tuple[str, ...] = (FENCE_OPEN, FENCE_CLOSE, REMOVED)) -> None:
+        self.marks, self.held = marks, ""
+
+    def feed(self, piece: str) -> str:
+        text = self.held + piece
+        for mark in self.marks:
+            text = text.replace(mark, "")
+        keep = max((n for mark in self.marks for n in range(1, len(mark))
+                    if text.endswith(mark[:n])), default=0)
+        self.held = text[len(text) - keep:] if keep else ""
+        return text[:len(text) - keep]
+
+    def flush(self) -> str:
+        text, self.held = self.held, ""
+        return text
+
+
+def _unfenced(on_token: Callable[[str], None]) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """``on_token`` behind an ``Unscaffold``, and the function that flushes what it holds."""
+    u = Unscaffold()
+
+    def feed(piece: str) -> None:
+        if text := u.feed(piece):
+            on_token(text)
+
+    def flush() -> None:
+        if text := u.flush():
+            on_token(text)
+
+    return feed, flush
+
+
 def _round(x):
     return None if x is None else round(float(x), 4)
 
 
-__all__ = ["Context", "MODES", "compose"]
+__all__ = ["Context", "MODES", "Unscaffold", "compose"]

@@ -40,6 +40,7 @@ from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_sche
     with_schema,
 )
 from clos.store.base import guard_errors
+from clos.store.boilerplate import PostgresBoilerplate, unindex
 from clos.store.governance import GovernanceSQL
 from clos.store.journal import JournalSQL
 from clos.store.ledger import LedgerSQL
@@ -47,7 +48,8 @@ from clos.store.reading import ReadingSQL
 from clos.store.vectors import HIT_COLUMNS, VectorsSQL, hit_from_row
 from clos.types import Chunk, Document, Hit
 
-class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL, JournalSQL):
+class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL, JournalSQL,
+                    PostgresBoilerplate):
     """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
 
     LOCAL_DAY = "to_char((i.created_at::timestamptz) AT TIME ZONE %s, 'YYYY-MM-DD')"
@@ -248,17 +250,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL, JournalSQL
     def _delete(conn: _Connection, ids: list[int]) -> None:
         if not ids:
             return
-        gone = conn.execute(
-            "WITH gone AS (DELETE FROM chunks_fts f USING chunks c WHERE c.id = f.chunk_id"
-            " AND c.document_id = ANY(?) RETURNING f.tsv, f.ntok),"
-            " terms AS (SELECT t.term, COUNT(*) AS n FROM gone, unnest(tsvector_to_array(gone.tsv))"
-            " AS t(term) GROUP BY t.term),"
-            " updated AS (UPDATE fts_terms SET df = fts_terms.df - terms.n FROM terms"
-            " WHERE fts_terms.term = terms.term)"
-            " SELECT COUNT(*), COALESCE(SUM(ntok), 0) FROM gone", (ids,)).fetchone()
-        conn.execute("DELETE FROM fts_terms WHERE df <= 0")
-        conn.execute("UPDATE store_state SET rows = rows - ?, tokens = tokens - ? WHERE id = 1",
-                     (int(gone[0]), int(gone[1])))
+        unindex(conn, "USING chunks c WHERE c.id = f.chunk_id AND c.document_id = ANY(?)", ids)
         conn.execute("DELETE FROM documents WHERE id = ANY(?)", (ids,))
 
     # ------------------------------------------------------------- retrieval

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from clos.errors import StoreError
 from clos.store.accounts_sqlite import AccountsSQLiteMixin
+from clos.store.boilerplate import SQLiteBoilerplate
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
@@ -38,7 +39,7 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL,
-                  VectorsSQL, JournalSQL):
+                  VectorsSQL, JournalSQL, SQLiteBoilerplate):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
     Governance records, the impact ledger, vectors (``vectors``) and the journals (``journal``)

@@ -3,6 +3,9 @@
 
 The model runs on the scheduler's worker thread; tokens cross to the event loop through
 ``call_soon_threadsafe``. A client that leaves before its turn withdraws its question.
+The draft is shown without the prompt's scaffolding a small model sometimes echoes (the
+excerpt fences « <<< » « >>> », the marker of a removed passage): the checked answer drops
+them too (``answer.compose``), the draft must not flash them first.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ async def ask_events(service: Service, user: User, question: str,
     loop = asyncio.get_running_loop()
     events: asyncio.Queue = asyncio.Queue()
 
-    def on_token(piece: str) -> None:
+    def on_token(piece: str) -> None:  # on the worker thread; the library strips the fences
         loop.call_soon_threadsafe(events.put_nowait, piece)
 
     ticket = service.submit_ask(user, question, collection, on_token)
