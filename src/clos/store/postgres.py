@@ -11,6 +11,8 @@ default), in autocommit for reads; every write is one transaction.
   SQLite. ``pgvector`` (``has_pgvector``) would let PostgreSQL rank them itself (exact, or HNSW
   above a few hundred thousand chunks) instead of sending every vector once to each process;
   Debian's package is not available on the project's machines, so it is detected, not required.
+- Pseudonyms: encrypted in the table ``pseudonym_vault``, the key outside the database
+  (``pg_vault``); never in clear.
 - Schema changes: numbered migrations of ``clos.store.pg_migrations``, applied under an advisory
   lock (several processes may open the store at once).
 
@@ -26,6 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from clos.errors import StoreError
 from clos.store import pg_search
+from clos.store.accounts import AccountsSQL
 from clos.store.answers import COLUMNS, AnswersSQL, answer_values
 from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_schema: re-exported)
     Row,
@@ -43,12 +46,13 @@ from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL, utc_now
 from clos.store.ledger import LedgerSQL
 from clos.store.reading import ReadingSQL
+from clos.store.vault import VaultMixin
 from clos.types import Answer, Chunk, Document, Hit
 
 _RUN_COLUMNS = {"files_seen", "files_indexed", "files_skipped", "files_failed", "files_removed",
                 "pages", "chunks", "duration_s"}
 
-class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
+class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
     """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
 
     LOCAL_DAY = "to_char((i.created_at::timestamptz) AT TIME ZONE %s, 'YYYY-MM-DD')"
@@ -136,8 +140,17 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
         except psycopg.Error as exc:
             raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
 
-    def _lock_pseudonyms(self, conn: _Connection, collection_id: int) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(7411, ?)", (int(collection_id),))
+    @staticmethod
+    def _unique_violation(exc: BaseException | None) -> bool:
+        import psycopg
+
+        return isinstance(exc, psycopg.errors.UniqueViolation)
+
+    def _open_vault(self, settings: Any) -> Any:
+        """The encrypted table ``pseudonym_vault``, under this store's key (see pg_vault)."""
+        from clos.store.pg_vault import PgPseudonymVault
+
+        return PgPseudonymVault.open(self, settings)
 
     def schema_version(self) -> int:
         return int(self.conn.execute("SELECT MAX(number) FROM schema_migrations").fetchone()[0] or 0)
@@ -148,6 +161,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
         return row.fetchone() is not None
 
     def close(self) -> None:
+        self.close_vault()
         if self._pool is not None:
             self._pool.close()
             self._pool = None

@@ -174,7 +174,7 @@ class Store(DocumentStore, SearchStore, VectorStore, GovernanceStore, LedgerStor
 
 
 class AccountStore(Protocol):
-    """Accounts, grants, tokens, audit and conversations (migration 008; ``accounts_sqlite``)."""
+    """Accounts, grants, tokens, audit and conversations (migration 008; ``accounts.AccountsSQL``)."""
 
     def user_count(self) -> int: ...
 

@@ -12,13 +12,13 @@ from typing import Any, Iterable, Iterator
 from contextlib import contextmanager
 
 from clos.errors import StoreError
-from clos.store.accounts_sqlite import AccountsSQLiteMixin
+from clos.store.accounts import AccountsSQL
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
 from clos.store.answers import COLUMNS, AnswersSQL, answer_values
 from clos.store.reading import ReadingSQL
-from clos.store.vault import VaultMixin
+from clos.store.vault import PseudonymVault, VaultMixin, new_key
 from clos.types import Answer, Chunk, Document, Hit
 
 
@@ -36,12 +36,12 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL,
+class SQLiteStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL,
                   AnswersSQL):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
-    Governance records and the impact ledger come from the shared mixins, accounts from
-    ``accounts_sqlite`` (migration 008), the pseudonym mapping from ``vault`` (its own encrypted
+    Governance records, the impact ledger and accounts (migration 008) come from the shared
+    mixins, the pseudonym mapping from ``vault`` (its own encrypted
     file, ahead of the governance mixin's in-index table); every public method
     raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
@@ -101,9 +101,21 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
         except sqlite3.Error as exc:
             raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
 
+    @staticmethod
+    def _unique_violation(exc: BaseException | None) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError)
+
+    def _open_vault(self, settings: Any) -> PseudonymVault:
+        """The vault file beside the index, under ``cache_dir/secrets/pseudonyms.key``."""
+        from clos.accounts import secret_file
+
+        vault = PseudonymVault(self.path.parent / "pseudonyms.sqlite3",
+                               secret_file(settings, "pseudonyms.key", new_key))
+        vault.key_path = Path(settings.cache_dir) / "secrets" / "pseudonyms.key"
+        return vault
+
     def close(self) -> None:
-        if getattr(self, "_vault", None) is not None:
-            self._vault.close()
+        self.close_vault()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()

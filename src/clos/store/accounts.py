@@ -1,21 +1,33 @@
-"""SQLite side of accounts (migration 008): users, groups, grants, API tokens, the audit log,
+"""Accounts in the store (migration 008): users, groups, grants, API tokens, the audit log,
 each user's conversation, and the reads the web pages need (documents, a chunk's source).
 
-Kept apart from ``sqlite.py`` and mixed into ``SQLiteStore`` so the store's other roles can move
-(PostgreSQL) without touching this block; the contract is ``protocol.AccountStore``.
+Shared by both backends, like ``governance.py``: the SQL is written once in the subset SQLite
+and PostgreSQL agree on (``?`` placeholders, which the PostgreSQL connection rewrites;
+``ON CONFLICT``; ``RETURNING``; timestamps written by Python, ``utc_now``). The one dialect
+difference, how a unique-constraint violation shows, is the backend's ``_unique_violation``.
+The contract is ``protocol.AccountStore``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any, Iterable
 
 from clos.errors import StoreError
+from clos.store.governance import utc_now
 
 
-class AccountsSQLiteMixin:
-    """Methods over the tables of migration 008. Needs ``conn`` and ``transaction()``."""
+class AccountsSQL:
+    """Methods over the tables of migration 008. Needs ``conn``, ``transaction()`` and
+    ``_unique_violation(driver error) -> bool`` from the backend."""
+
+    conn: Any
+
+    def transaction(self) -> Any:  # provided by the backend
+        raise NotImplementedError
+
+    def _unique_violation(self, exc: BaseException | None) -> bool:  # provided by the backend
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ users
     def user_count(self) -> int:
@@ -25,13 +37,12 @@ class AccountsSQLiteMixin:
         """Create a user with its groups; StoreError (French) if the name is taken."""
         try:
             with self.transaction() as conn:
-                cur = conn.execute("INSERT INTO users (name, password_hash) VALUES (?, ?)",
-                                   (name, password_hash))
-                user_id = int(cur.lastrowid)
-                conn.executemany("INSERT OR IGNORE INTO user_groups (user_id, name) VALUES (?, ?)",
-                                 [(user_id, g) for g in groups])
+                user_id = int(conn.execute(
+                    "INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)"
+                    " RETURNING id", (name, password_hash, utc_now())).fetchone()[0])
+                self._add_groups(conn, user_id, groups)
         except StoreError as exc:
-            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+            if self._unique_violation(exc.__cause__):
                 raise StoreError(f"Le compte « {name} » existe déjà.") from exc
             raise
         return user_id
@@ -47,9 +58,15 @@ class AccountsSQLiteMixin:
         if user is None:
             return False
         with self.transaction() as conn:
-            conn.executemany("INSERT OR IGNORE INTO user_groups (user_id, name) VALUES (?, ?)",
-                             [(user["id"], g) for g in groups])
+            self._add_groups(conn, user["id"], groups)
         return True
+
+    @staticmethod
+    def _add_groups(conn: Any, user_id: int, groups: Iterable[str]) -> None:
+        rows = [(user_id, g) for g in dict.fromkeys(groups)]
+        if rows:
+            conn.executemany("INSERT INTO user_groups (user_id, name) VALUES (?, ?)"
+                             " ON CONFLICT (user_id, name) DO NOTHING", rows)
 
     def user(self, name: str) -> dict[str, Any] | None:
         """``{"id", "name", "password_hash", "groups": [...], "disabled"}`` or None."""
@@ -60,7 +77,7 @@ class AccountsSQLiteMixin:
         rows = self.conn.execute("SELECT * FROM users ORDER BY name").fetchall()
         return [self._with_groups(r) for r in rows]
 
-    def _with_groups(self, row: sqlite3.Row) -> dict[str, Any]:
+    def _with_groups(self, row: Any) -> dict[str, Any]:
         groups = [r[0] for r in self.conn.execute(
             "SELECT name FROM user_groups WHERE user_id = ? ORDER BY name", (row["id"],))]
         return {**dict(row), "groups": groups}
@@ -68,9 +85,9 @@ class AccountsSQLiteMixin:
     # ----------------------------------------------------------------- tokens
     def add_token(self, user_id: int, digest: str, label: str = "") -> int:
         with self.transaction() as conn:
-            cur = conn.execute("INSERT INTO api_tokens (user_id, digest, label) VALUES (?, ?, ?)",
-                               (user_id, digest, label))
-        return int(cur.lastrowid)
+            return int(conn.execute(
+                "INSERT INTO api_tokens (user_id, digest, label, created_at) VALUES (?, ?, ?, ?)"
+                " RETURNING id", (user_id, digest, label, utc_now())).fetchone()[0])
 
     def user_by_token(self, digest: str) -> dict[str, Any] | None:
         row = self.conn.execute(
@@ -79,8 +96,8 @@ class AccountsSQLiteMixin:
         if row is None:
             return None
         with self.transaction() as conn:
-            conn.execute("UPDATE api_tokens SET last_used_at = strftime('%Y-%m-%dT%H:%M:%SZ',"
-                         " 'now') WHERE digest = ?", (digest,))
+            conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE digest = ?",
+                         (utc_now(), digest))
         return self._with_groups(row)
 
     # ----------------------------------------------------------------- grants
@@ -119,10 +136,11 @@ class AccountsSQLiteMixin:
     def audit(self, user: str, action: str, collection: str | None = None,
               detail: dict[str, Any] | None = None) -> int:
         with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO audit_log (user_name, action, collection, detail) VALUES (?,?,?,?)",
-                (user, action, collection, json.dumps(detail or {}, ensure_ascii=False)))
-        return int(cur.lastrowid)
+            return int(conn.execute(
+                "INSERT INTO audit_log (user_name, action, collection, detail) VALUES (?,?,?,?)"
+                " RETURNING id",
+                (user, action, collection, json.dumps(detail or {}, ensure_ascii=False))
+            ).fetchone()[0])
 
     def audit_entries(self, *, user: str | None = None, since: str | None = None,
                       limit: int = 200) -> list[dict[str, Any]]:
@@ -144,9 +162,12 @@ class AccountsSQLiteMixin:
                                  payload: dict[str, Any]) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO conversation_answers (answer_id, user_name,"
-                " collection_id, payload) VALUES (?, ?, ?, ?)",
-                (answer_id, user, collection_id, json.dumps(payload, ensure_ascii=False)))
+                "INSERT INTO conversation_answers (answer_id, user_name, collection_id, payload,"
+                " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (answer_id) DO UPDATE SET"
+                " user_name = excluded.user_name, collection_id = excluded.collection_id,"
+                " payload = excluded.payload, created_at = excluded.created_at",
+                (answer_id, user, collection_id, json.dumps(payload, ensure_ascii=False),
+                 utc_now()))
 
     def conversation(self, user: str, collection_id: int | None = None,
                      limit: int = 50) -> list[dict[str, Any]]:
