@@ -136,16 +136,10 @@ def run_checks(settings: Settings) -> list[Check]:
 
 def posture_checks(settings: Settings) -> list[Check]:
     """The posture, what it forbids, and each configured server with the posture's verdict."""
-    from clos.errors import ClosError
-    from clos.posture import check_server, describe, servers_of
+    from clos.posture import overview
 
-    line, forbids = describe(settings)
-    checks = [Check("posture", True, line)]
-    checks += [Check("  interdit", True, item) for item in forbids]
-    for key, url in servers_of(settings):
-        try:
-            check_server(settings, key, url)
-            checks.append(Check(f"serveur ({key})", True, f"{url} : autorisé par la posture"))
-        except ClosError as exc:
-            checks.append(Check(f"serveur ({key})", False, exc.message))
+    seen = overview(settings)
+    checks = [Check("posture", True, seen["line"])]
+    checks += [Check("  interdit", True, item) for item in seen["forbids"]]
+    checks += [Check(f"serveur ({s['key']})", s["allowed"], s["message"]) for s in seen["servers"]]
     return checks
