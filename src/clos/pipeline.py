@@ -98,9 +98,11 @@ class Clos:
     # ---------------------------------------------------------------- ingest
     def ingest(
         self, paths: Iterable[Path | str], *, collection: str | None = None, sync: bool = False,
-        progress: IngestProgress | None = None,
+        progress: IngestProgress | None = None, vectors: bool = True,
     ) -> IngestReport:
-        """Index new and changed files; with ``sync``, forget files gone from the given folders."""
+        """Index new and changed files; with ``sync``, forget files gone from the given folders.
+        ``vectors=False`` leaves the vectors phase to the caller (``clos serve`` computes them
+        in the background, ``embed_pending``): the documents are searchable by words at once."""
         name = collection or self.settings.collection
         roots = [Path(p).expanduser().resolve() for p in paths]
         missing = [str(r) for r in roots if not r.exists()]
@@ -141,8 +143,9 @@ class Clos:
             # Every document is searchable (lexically) by now; vectors follow, by batches, for
             # this run's chunks and any an earlier run left without one.
             try:
-                report.vectors += self.embed_pending(cid, progress=progress,
-                                                     expected=report.chunks)
+                if vectors:
+                    report.vectors += self.embed_pending(cid, progress=progress,
+                                                         expected=report.chunks)
             except ModelError as exc:  # an embeddings server down: the documents stay searchable
                 report.errors.append(("(vecteurs)", f"{exc.message} Les documents restent "
                                       "consultables par mots ; les vecteurs manquants seront "
@@ -177,11 +180,14 @@ class Clos:
         self._changed()
         return doc_id, len(chunks)
 
-    def embed_pending(self, collection_id: int, *, progress=None, expected: int = 0) -> int:
+    def embed_pending(self, collection_id: int, *, progress=None, expected: int = 0,
+                      limit: int | None = None) -> int:
         """Embed the collection's chunks that have no vector for the current embedder, by
         batches (a server gets embed_batch × embed_workers texts per round, its workers all
         busy). ``progress`` may have ``vectors_start(total)`` / ``vectors_advance(done)``;
-        ``expected`` is the number of chunks this run indexed (the bar grows if more wait)."""
+        ``expected`` is the number of chunks this run indexed (the bar grows if more wait);
+        ``limit`` stops after about that many chunks (one batch at least). Returns how many
+        chunks got a vector (0: nothing was pending, or no embedder)."""
         if self.embedder is None:
             return 0
         start = getattr(progress, "vectors_start", None)
@@ -189,8 +195,10 @@ class Clos:
         if start:
             start(expected)
         s = self.settings
+        batch = max(32, s.embed_batch * s.embed_workers)
         done = embed_pending(self.store, self.embedder, collection_id, windows=s.dense_windows,
-                             batch=max(32, s.embed_batch * s.embed_workers), progress=advance)
+                             batch=min(batch, limit) if limit else batch, progress=advance,
+                             limit=limit)
         if done:
             self._changed()
         return done

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from clos.accounts import LOCAL, Accounts, User
 from clos.errors import AccessError, ClosError, IngestError
 from clos.ingest import SUPPORTED_EXTENSIONS
+from clos.background import BackgroundVectors
 from clos.scheduler import FairScheduler, Ticket
 from clos.settings import Settings
 from clos.types import Answer
@@ -45,8 +46,13 @@ class Service:
         self.accounts = Accounts(self.store)
         self.scheduler = FairScheduler(max_waiting=self.settings.serve_queue_max,
                                        per_user=self.settings.serve_queue_per_user)
+        # Uploads index by words and return; vectors follow here (and, at start, those an
+        # earlier `clos ingest` left pending).
+        self.vectors = BackgroundVectors(self.clos, self.scheduler)
+        self.vectors.wake()
 
     def close(self) -> None:
+        self.vectors.close()
         self.scheduler.close()
         self.clos.close()
 
@@ -190,7 +196,8 @@ class Service:
         report = None
         if saved:
             report = self.scheduler.run(user.name, lambda: self.clos.ingest(
-                saved, collection=collection))
+                saved, collection=collection, vectors=False))
+            self.vectors.wake(self.store.collection_id(collection, create=False))
             errors += [{"file": Path(p).name, "reason": r} for p, r in report.errors]
         self.accounts.audit(user, "upload", collection, files=[p.name for p in saved],
                             errors=len(errors))
@@ -226,7 +233,8 @@ class Service:
         if not folder.is_dir():
             raise IngestError(folder, "aucun fichier téléversé dans cette collection")
         report = self.scheduler.run(user.name, lambda: self.clos.ingest(
-            [folder], collection=collection, sync=True))
+            [folder], collection=collection, sync=True, vectors=False))
+        self.vectors.wake(self.store.collection_id(collection, create=False))
         self.accounts.audit(user, "reindex", collection, indexed=report.indexed)
         return asdict(report)
 
