@@ -125,6 +125,9 @@ def test_pages_are_accessible_keyboard_usable_and_inert(page, server):
     # Another group's collection does not exist for this user, on any page.
     options = page.locator("#collection-choice option").all_inner_texts()
     assert options and not any("finances" in o for o in options)
+    page.click("#posture a")  # the footer's « À propos »: the posture (none chosen here)
+    assert "aucune posture choisie" in page.inner_text("#posture-line")
+    axe(page, "a-propos")
     page.goto("/discuter?collection=finances")
     assert "Collection inconnue" in page.inner_text("main")
     assert page.request.get("/v1/models").json()["data"] == [

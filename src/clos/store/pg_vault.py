@@ -75,8 +75,13 @@ class PgPseudonymVault(SealedVault):
                 " base).") from exc
         return vault
 
-    def _version(self) -> int:
-        return self.store.data_version()
+    def _version(self, collection_id: int, type_: str) -> int:
+        # Entries are only ever added (a collection's go with it): their count is their
+        # version, read on the primary key's prefix; the store's change counter would move
+        # with every document written.
+        return int(self.store.conn.execute(
+            "SELECT COUNT(*) FROM pseudonym_vault WHERE collection_id = ? AND type = ?",
+            (collection_id, type_)).fetchone()[0])
 
     def _find(self, collection_id: int, type_: str, lookup: str) -> int | None:
         row = self.store.conn.execute(

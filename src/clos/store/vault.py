@@ -56,8 +56,8 @@ class SealedVault:
         self._cache: dict[tuple[int, str], tuple[Any, list[dict[str, Any]]]] = {}
 
     # ------------------------------------------------------------- storage
-    def _version(self) -> Any:
-        """A value that changes whenever the storage may have changed."""
+    def _version(self, collection_id: int, type_: str) -> Any:
+        """A value that changes whenever the entries of (collection, type) may have."""
         raise NotImplementedError
 
     def _find(self, collection_id: int, type_: str, lookup: str) -> int | None:
@@ -78,7 +78,7 @@ class SealedVault:
     # -------------------------------------------------------------- shared
     def cached_entries(self, collection_id: int, type_: str) -> list[dict[str, Any]]:
         """``entries`` kept until the vault changes (each call would decrypt every entry)."""
-        version = self._version()
+        version = self._version(collection_id, type_)
         hit = self._cache.get((collection_id, type_))
         if hit is None or hit[0] != version:
             hit = (version, self.entries(collection_id, type_))
@@ -129,7 +129,7 @@ class PseudonymVault(SealedVault):
         self.where = str(self.path)
         self._local = threading.local()
 
-    def _version(self) -> tuple[int, int]:
+    def _version(self, collection_id: int, type_: str) -> tuple[int, int]:
         conn = self.conn
         return int(conn.execute("PRAGMA data_version").fetchone()[0]), conn.total_changes
 
