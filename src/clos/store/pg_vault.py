@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clos.errors import GovernanceError
-from clos.store.vault import SealedVault, new_key
+from clos.store.vault import SealedVault, assign, new_key
 
 if TYPE_CHECKING:
     from clos.store.postgres import PostgresStore
@@ -93,18 +93,7 @@ class PgPseudonymVault(SealedVault):
                 n: int | None) -> int:
         with self.store.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(7411, ?)", (int(collection_id),))
-            row = conn.execute(
-                "SELECT n FROM pseudonym_vault WHERE collection_id = ? AND type = ?"
-                " AND lookup = ?", (collection_id, type_, lookup)).fetchone()
-            if row is not None:
-                return int(row[0])
-            if n is None:
-                n = int(conn.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM pseudonym_vault"
-                                     " WHERE collection_id = ? AND type = ?",
-                                     (collection_id, type_)).fetchone()[0])
-            conn.execute("INSERT INTO pseudonym_vault (collection_id, type, lookup, n, secret)"
-                         " VALUES (?, ?, ?, ?, ?)", (collection_id, type_, lookup, n, secret))
-        return int(n)
+            return assign(conn, "pseudonym_vault", collection_id, type_, lookup, secret, n)
 
     def _rows(self, collection_id: int, type_: str | None) -> list[Any]:
         sql = ("SELECT type, n, secret, created_at FROM pseudonym_vault WHERE collection_id = ?"

@@ -37,6 +37,22 @@ SCHEMA = (
 )
 
 
+def assign(conn: Any, table: str, collection_id: int, type_: str, lookup: str, secret: bytes,
+           n: int | None) -> int:
+    """Within the caller's write transaction (which serialises writers): the number of
+    ``lookup`` in ``table``, inserted first with ``n`` (or the type's max + 1) when absent."""
+    row = conn.execute(f"SELECT n FROM {table} WHERE collection_id = ? AND type = ?"
+                       " AND lookup = ?", (collection_id, type_, lookup)).fetchone()
+    if row is not None:
+        return int(row[0])
+    if n is None:
+        n = int(conn.execute(f"SELECT COALESCE(MAX(n), 0) + 1 FROM {table} WHERE"
+                             " collection_id = ? AND type = ?", (collection_id, type_)).fetchone()[0])
+    conn.execute(f"INSERT INTO {table} (collection_id, type, lookup, n, secret)"
+                 " VALUES (?, ?, ?, ?, ?)", (collection_id, type_, lookup, n, secret))
+    return int(n)
+
+
 class SealedVault:
     """Encrypted placeholder numbers per (collection, type, normalised value): the cryptography
     and the lookups, over a storage given by the subclass (``_version``, ``_find``,
@@ -160,21 +176,12 @@ class PseudonymVault(SealedVault):
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            row = conn.execute("SELECT n FROM pseudonyms WHERE collection_id = ? AND type = ?"
-                               " AND lookup = ?", (collection_id, type_, lookup)).fetchone()
-            if row is None:
-                if n is None:
-                    n = int(conn.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM pseudonyms WHERE"
-                                         " collection_id = ? AND type = ?",
-                                         (collection_id, type_)).fetchone()[0])
-                conn.execute("INSERT INTO pseudonyms (collection_id, type, lookup, n, secret)"
-                             " VALUES (?, ?, ?, ?, ?)", (collection_id, type_, lookup, n, secret))
-                row = (n,)
+            n = assign(conn, "pseudonyms", collection_id, type_, lookup, secret, n)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return int(row[0])
+        return n
 
     def _rows(self, collection_id: int, type_: str | None) -> list[Any]:
         sql = ("SELECT type, n, secret, created_at FROM pseudonyms WHERE collection_id = ?"
