@@ -47,7 +47,8 @@ class Service:
         self.scheduler = FairScheduler(max_waiting=self.settings.serve_queue_max,
                                        per_user=self.settings.serve_queue_per_user)
         # Uploads index by words and return; vectors follow here (and, at start, those an
-        # earlier `clos ingest` left pending).
+        # earlier `clos ingest` left pending). The store is opened (migrated) first, here.
+        self.store.schema_version()
         self.vectors = BackgroundVectors(self.clos, self.scheduler)
         self.vectors.wake()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -63,7 +64,7 @@ class SQLiteStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL,
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            _wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._migrate(conn)
@@ -74,20 +75,36 @@ class SQLiteStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL,
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT,"
-            " applied_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
-        )
-        done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
-        for number, name, sql in migrations():
-            if number in done:
-                continue
-            with conn:  # each migration is atomic
+        """Apply the missing migrations, all in one write transaction taken only when some
+        are missing: two connections opening a new database at once (two processes, or
+        ``clos serve``'s threads) would otherwise both create its tables."""
+        if not self._missing(conn):
+            return
+        conn.execute("BEGIN IMMEDIATE")  # the second opener waits here, then finds them done
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY,"
+                " name TEXT, applied_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))")
+            done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
+            for number, name, sql in migrations():
+                if number in done:
+                    continue
                 for statement in _split_sql(sql):
                     conn.execute(statement)
                 conn.execute(
-                    "INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, name)
-                )
+                    "INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, name))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _missing(conn: sqlite3.Connection) -> bool:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                        " AND name = 'schema_migrations'").fetchone() is None:
+            return True
+        done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
+        return any(number not in done for number, _, _ in migrations())
 
     def schema_version(self) -> int:
         row = self.conn.execute("SELECT MAX(number) FROM schema_migrations").fetchone()
@@ -128,9 +145,11 @@ class SQLiteStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL,
             return int(row[0])
         if not create:
             return None
-        with self.transaction() as conn:
-            cur = conn.execute("INSERT INTO collections (name) VALUES (?)", (name,))
-        return int(cur.lastrowid)
+        with self.transaction() as conn:  # another connection may create it meanwhile
+            conn.execute("INSERT INTO collections (name) VALUES (?) ON CONFLICT (name)"
+                         " DO NOTHING", (name,))
+            return int(conn.execute("SELECT id FROM collections WHERE name = ?",
+                                    (name,)).fetchone()[0])
 
     def collections(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
@@ -398,6 +417,20 @@ def _hit(r: sqlite3.Row) -> Hit:
                score=-float(r["rank"]), tokens=r["tokens"], doc_date=r["doc_date"],
                mtime=r["mtime"], page_end=r["page_end"],
                page_starts=tuple(tuple(p) for p in json.loads(r["page_starts"] or "[]")))
+
+
+def _wal(conn: sqlite3.Connection, tries: int = 100) -> None:
+    """Switch to WAL. On a new file opened by several connections at once the switch answers
+    « database is locked » at once (SQLite does not wait on the busy timeout for it): try
+    again for up to ~5 s; a file already in WAL needs no lock."""
+    for attempt in range(tries):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _split_sql(sql: str) -> list[str]:
