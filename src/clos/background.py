@@ -3,9 +3,10 @@
 An upload (or a re-index) through the web indexes its documents lexically and returns: they are
 searchable by words at once. Their vectors follow here, without any manual step: one thread
 wakes when a collection has new chunks (and once at start, for chunks an earlier run left
-without a vector), and embeds them by small batches, each batch one job of the fair scheduler
-under the user ``(vecteurs)``. The model worker is shared, so a question waits at most one
-batch behind the embedding, never the whole of it; and a search uses the vectors that exist.
+without a vector), and embeds them in short jobs of the fair scheduler under the user
+``(vecteurs)``: each job embeds a few chunks at a time until ``JOB_SECONDS`` have passed. The
+model worker is shared, so a question waits at most one such job behind the embedding, never
+the whole of it; and a search uses the vectors that exist.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from clos.errors import BusyError, ClosError
 log = logging.getLogger(__name__)
 
 USER = "(vecteurs)"
-# Chunks per scheduler job: with the built-in e5 on one thread (≈ 0.1–0.3 s a chunk on this
-# project's machines, DEVELOPERS.md « Models »), a question waits a few seconds at most.
-BATCH = 16
+# How long one job may hold the model worker. A fixed count of chunks was too coarse: 16 made
+# a question wait 18–25 s on this project's loaded 2-core machine (≈ 1.6 s a chunk with e5,
+# bench/bench_web_vectors.py); 2 between two looks at the clock, 3.2 s median, 5.3 s at most.
+# The built-in embedder takes one chunk per engine call anyway, so steps of one cost nothing;
+# an embeddings server gets whole batches (its workers busy), as `clos ingest` sends them.
+JOB_SECONDS = 2.0
 
 
 class BackgroundVectors:
@@ -33,8 +37,11 @@ class BackgroundVectors:
     ``store.collection_id``); ``scheduler``: the FairScheduler every model call goes through.
     A failed batch (an embeddings server down) is logged and retried at the next wake-up."""
 
-    def __init__(self, clos: Any, scheduler: Any, *, batch: int = BATCH) -> None:
-        self.clos, self.scheduler, self.batch = clos, scheduler, batch
+    def __init__(self, clos: Any, scheduler: Any, *, seconds: float = JOB_SECONDS,
+                 step: int | None = None) -> None:
+        self.clos, self.scheduler, self.seconds = clos, scheduler, seconds
+        s = clos.settings
+        self.step = step or (s.embed_batch * s.embed_workers if s.embedder_url else 1)
         self._wanted: list[int | None] = []
         self._cond = threading.Condition()
         self._busy = False
@@ -100,11 +107,19 @@ class BackgroundVectors:
         names = [c["name"] for c in self.clos.store.collections()]
         return [self.clos.store.collection_id(n, create=False) for n in names]
 
+    def _job(self, collection_id: int) -> int:
+        """One scheduler job: a few chunks at a time until ``seconds`` passed or none left."""
+        start, total = time.monotonic(), 0
+        while True:
+            done = self.clos.embed_pending(collection_id, limit=self.step)
+            total += done
+            if not done or time.monotonic() - start >= self.seconds:
+                return total
+
     def _fill(self, collection_id: int) -> None:
         while not self._closed:
             try:
-                done = self.scheduler.run(USER, lambda: self.clos.embed_pending(
-                    collection_id, limit=self.batch))
+                done = self.scheduler.run(USER, lambda: self._job(collection_id))
             except BusyError as exc:  # the queue is full of questions: they go first
                 time.sleep(exc.retry_after)
                 continue
