@@ -68,15 +68,20 @@ def drop_schema(schema: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-@pytest.fixture
-def pg_url():
-    """A PostgreSQL store URL on a fresh schema, dropped after the test."""
+def require_postgres() -> None:
+    """Skip the test (fail it with ``CLOS_REQUIRE_POSTGRES=1``) when the server is unreachable."""
     why = postgres_reachable()
     if why is not None:
         message = f"PostgreSQL à {PG_URL} : {why}."
         if os.environ.get("CLOS_REQUIRE_POSTGRES") == "1":
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL store URL on a fresh schema, dropped after the test."""
+    require_postgres()
     schema = f"clos_test_{uuid.uuid4().hex[:12]}"
     yield f"{PG_URL}?schema={schema}"
     forget_vault_key(schema)

@@ -1,6 +1,7 @@
 """`clos serve` as a department deploys it, through HTTP on loopback: accounts on a PostgreSQL
-store (log in, the session, a token, the audit log), and the posture shown on every page with
-what it forbids (« À propos »)."""
+store (log in, the session, a token, the audit log; and test_web_api's route-level rights tests
+again, on a server whose store is PostgreSQL), the posture shown on every page with what it
+forbids (« À propos »), and uploads made dense-searchable in the background."""
 
 from __future__ import annotations
 
@@ -9,10 +10,36 @@ from typing import Iterator
 
 import httpx
 
+import pytest
+
 from clos.posture import POSTURES, PRUDENT_MIN_RELEVANCE
 from webserver import PASSWORD, start
 
 from test_store_contract import pg_url  # noqa: F401  (fixture: a fresh PostgreSQL schema)
+# Rights on every route, logins, uploads, reveals: run again here on PostgreSQL (``server``).
+from test_web_api import (  # noqa: F401
+    test_each_user_sees_only_the_collections_of_its_groups,
+    test_forbidden_collection_answers_like_an_absent_one_everywhere,
+    test_pages_and_api_need_a_login,
+    test_pseudonyms_are_revealed_to_administrators_only_and_audited,
+    test_upload_checks_each_file_and_names_it,
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """webserver.start on a PostgreSQL schema of its own (the module's tests share it)."""
+    import uuid
+
+    from test_store_contract import PG_URL, drop_schema, forget_vault_key, require_postgres
+
+    require_postgres()
+    schema = f"clos_test_{uuid.uuid4().hex[:12]}"
+    srv = start(tmp_path_factory.mktemp("web-pg"), CLOS_STORE=f"{PG_URL}?schema={schema}")
+    yield srv
+    srv.stop()
+    forget_vault_key(schema)
+    drop_schema(schema)
 
 
 @contextmanager
