@@ -35,8 +35,8 @@ from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_sche
     _Connection,
     _Pooled,
     _row_factory,
+    apply_migrations,
     local_zone,
-    migrations,
     redact,
     scratch_schema,
     split_url,
@@ -103,26 +103,13 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
                                   open=True, timeout=30, name="clos")
             pool.wait(timeout=10)
             with pool.connection() as raw:
-                self._migrate(raw)
+                apply_migrations(raw)
         except psycopg.Error as exc:  # PoolTimeout is one too
             if pool is not None:
                 pool.close()
             raise StoreError(f"Impossible d'ouvrir la base PostgreSQL « {redact(self.url)} » :"
                              f" {exc}", detail=repr(exc)) from exc
         return pool
-
-    def _migrate(self, raw: Any) -> None:
-        with raw.transaction():
-            raw.execute("SELECT pg_advisory_xact_lock(hashtext('clos-migrations'))")
-            raw.execute("CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY,"
-                        " name TEXT, applied_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE"
-                        " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))")
-            done = {r[0] for r in raw.execute("SELECT number FROM schema_migrations").fetchall()}
-            for number, name, sql in migrations():
-                if number not in done:
-                    raw.execute(sql)
-                    raw.execute("INSERT INTO schema_migrations (number, name) VALUES (%s, %s)",
-                                (number, name))
 
     @property
     def conn(self) -> _Pooled:
