@@ -122,3 +122,34 @@ def test_postgres_vault_refuses_a_missing_or_wrong_key_in_french(settings, pg_ur
     assert [e["original"] for e in PgPseudonymVault.open(store, settings).entries(cid)] == [
         "Paul Durand"]
     store.close()
+
+
+def test_doctor_says_whether_this_machine_holds_the_vault_key(settings, target, tmp_path):
+    from clos.doctor import run_checks
+
+    # A cache folder of its own: the key is removed for a moment, and the suite's shared
+    # pseudonyms.key must never be.
+    settings = settings.replace(store=target, cache_dir=tmp_path / "cache")
+    store = open_store(settings)
+    cid = store.collection_id("rh")
+    ok, detail = store.vault_check(settings)
+    assert ok and "créée au premier pseudonyme" in detail
+    StoreMap(store, cid).number("PERSONNE", "paul durand", "Paul Durand")
+    key = store.pseudonym_vault().key_path
+    ok, detail = store.vault_check(settings)
+    assert ok and str(key) in detail
+    (check,) = [c for c in run_checks(settings) if c.name == "pseudonymes"]
+    assert check.ok and str(key) in check.detail
+    saved = key.read_bytes()
+    key.unlink()  # the index copied to a machine without its key
+    try:
+        ok, detail = store.vault_check(settings)
+        assert not ok and detail.startswith("clé absente") and str(key) in detail
+        assert not key.exists()  # the check creates nothing
+        key.write_bytes(saved)
+        (check,) = [c for c in run_checks(settings) if c.name == "pseudonymes"]
+        assert check.ok
+    finally:
+        key.write_bytes(saved)
+        key.chmod(0o600)
+    store.close()

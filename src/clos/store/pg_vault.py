@@ -32,6 +32,18 @@ def key_name(store_id: str) -> str:
     return f"pseudonyms-{store_id}.key"
 
 
+def probe(store: "PostgresStore", settings: Any) -> tuple[Path, str, bytes | None]:
+    """(this machine's key file for the store, where the vault is, its key check or None)."""
+    from clos.store.pg_connection import redact
+
+    row = store.conn.execute(
+        "SELECT store_id, key_check FROM pseudonym_vault_key WHERE id = 1").fetchone()
+    path = Path(settings.cache_dir) / "secrets" / key_name(row["store_id"])
+    check = row["key_check"]
+    return path, f"table pseudonym_vault de {redact(store.url)}", (
+        bytes(check) if check is not None else None)
+
+
 class PgPseudonymVault(SealedVault):
     """Encrypted rows in ``pseudonym_vault``, numbers assigned under an advisory lock."""
 

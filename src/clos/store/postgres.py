@@ -139,6 +139,11 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
 
         return PgPseudonymVault.open(self, settings)
 
+    def _vault_probe(self, settings: Any) -> tuple[Any, str, bytes | None]:
+        from clos.store.pg_vault import probe
+
+        return probe(self, settings)
+
     def schema_version(self) -> int:
         return int(self.conn.execute("SELECT MAX(number) FROM schema_migrations").fetchone()[0] or 0)
 

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 from clos.errors import StoreError
 from clos.store.accounts import AccountsSQL
@@ -71,6 +71,17 @@ class SQLiteStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL,
                                secret_file(settings, "pseudonyms.key", new_key))
         vault.key_path = Path(settings.cache_dir) / "secrets" / "pseudonyms.key"
         return vault
+
+    def _vault_probe(self, settings: Any) -> tuple[Path, str, bytes | None]:
+        path = self.path.parent / "pseudonyms.sqlite3"
+        token = None
+        if path.exists():
+            with closing(sqlite3.connect(path, timeout=30)) as conn:
+                found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pseudonyms'")
+                if found.fetchone() is not None:
+                    row = conn.execute("SELECT secret FROM pseudonyms LIMIT 1").fetchone()
+                    token = bytes(row[0]) if row else None
+        return Path(settings.cache_dir) / "secrets" / "pseudonyms.key", str(path), token
 
     def close(self) -> None:
         self.close_vault()

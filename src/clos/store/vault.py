@@ -222,6 +222,28 @@ class VaultMixin:
         self._vault = vault
         return vault
 
+    def _vault_probe(self, settings: Any) -> tuple[Path, str, bytes | None]:
+        """(key file, where the vault is, one token it holds or None): provided by the backend,
+        read-only (nothing created)."""
+        raise NotImplementedError
+
+    def vault_check(self, settings: Any) -> tuple[bool, str]:
+        """For `clos doctor`, without creating anything: (ok, French detail) — whether this
+        machine holds the key that opens the store's pseudonyms."""
+        from cryptography.fernet import Fernet, InvalidToken
+
+        key_path, where, token = self._vault_probe(settings)
+        if token is None:
+            return True, f"chiffrés ({where}) ; clé {key_path}, créée au premier pseudonyme"
+        if not key_path.exists():
+            return False, (f"clé absente : « {key_path} ». Copiez-la depuis la machine qui a"
+                           " créé ces pseudonymes (même dossier, droits 0600).")
+        try:
+            Fernet(key_path.read_bytes()).decrypt(token)
+        except (InvalidToken, ValueError):
+            return False, f"la clé « {key_path} » n'ouvre pas les pseudonymes de {where}."
+        return True, f"chiffrés ({where}), clé {key_path}"
+
     def close_vault(self) -> None:
         vault, self._vault = getattr(self, "_vault", None), None
         if vault is not None:
