@@ -272,6 +272,27 @@ def test_accounts_grants_audit_and_conversations(store):
     assert store.last_run(rh)["errors"] == [{"path": "/rh/x.pdf", "reason": "PDF chiffré"}]
 
 
+def test_accounts_and_journal_writes_leave_the_search_caches_valid(store, target):
+    """Searches cache vectors and term statistics until ``data_version`` moves: logins,
+    tokens, the audit log, conversations, answers and impacts change nothing they read."""
+    cid = store.collection_id("rh")
+    _put(store, cid, _doc("/rh/a.txt", "Les frais de repas sont remboursés."))
+    before = store.data_version()
+    uid = store.add_user("agent", "$argon2id$h", ["rh"])
+    store.add_token(uid, "d" * 64)
+    store.user_by_token("d" * 64)
+    store.grant(cid, "rh", read=True, write=False)
+    store.audit("agent", "ask", "rh", {"question": "Q ?"})
+    answer_id = store.log_answer(cid, Answer("Q ?", "R.", False, [], "m", Usage(1, 2), Timings()))
+    store.save_conversation_answer(answer_id, "agent", cid, {"answer": "R."})
+    store.add_impact({"kind": "answer", "ref_id": answer_id, "collection_id": cid,
+                      "energy_wh": 0.1, "gco2e": 0.01, "method": "cpu"})
+    assert store.data_version() == before
+    if is_postgres(target):  # SQLite's counter moves for other connections' commits only
+        _put(store, cid, _doc("/rh/b.txt", "Le budget est voté en mars."))
+        assert store.data_version() > before
+
+
 # ------------------------------------------------------------------------ governance
 def test_governance_rows_follow_the_document_but_pseudonyms_stay(store, settings):
     from test_govern import HR, NIR, TODAY, doc

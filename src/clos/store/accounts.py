@@ -3,7 +3,8 @@ each user's conversation, and the reads the web pages need (documents, a chunk's
 
 Shared by both backends, like ``governance.py``: the SQL is written once in the subset SQLite
 and PostgreSQL agree on (``?`` placeholders, which the PostgreSQL connection rewrites;
-``ON CONFLICT``; ``RETURNING``; timestamps written by Python, ``utc_now``). The one dialect
+``ON CONFLICT``; ``RETURNING``; timestamps written by Python, ``utc_now``). Writes here change
+nothing a search reads: ``transaction(index=False)``. The one dialect
 difference, how a unique-constraint violation shows, is the backend's ``_unique_violation``.
 The contract is ``protocol.AccountStore``.
 """
@@ -11,10 +12,20 @@ The contract is ``protocol.AccountStore``.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Iterable
 
 from clos.errors import StoreError
 from clos.store.governance import utc_now
+
+
+# A token's last use is kept to the minute: writing it on each API call was one more write
+# transaction per request (bench/bench_web_store.py).
+TOKEN_USE_SECONDS = 60
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 class AccountsSQL:
@@ -23,7 +34,7 @@ class AccountsSQL:
 
     conn: Any
 
-    def transaction(self) -> Any:  # provided by the backend
+    def transaction(self, *, index: bool = True) -> Any:  # provided by the backend
         raise NotImplementedError
 
     def _unique_violation(self, exc: BaseException | None) -> bool:  # provided by the backend
@@ -36,7 +47,7 @@ class AccountsSQL:
     def add_user(self, name: str, password_hash: str, groups: Iterable[str]) -> int:
         """Create a user with its groups; StoreError (French) if the name is taken."""
         try:
-            with self.transaction() as conn:
+            with self.transaction(index=False) as conn:
                 user_id = int(conn.execute(
                     "INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)"
                     " RETURNING id", (name, password_hash, utc_now())).fetchone()[0])
@@ -48,7 +59,7 @@ class AccountsSQL:
         return user_id
 
     def set_password_hash(self, name: str, password_hash: str) -> bool:
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             cur = conn.execute("UPDATE users SET password_hash = ? WHERE name = ?",
                                (password_hash, name))
         return cur.rowcount > 0
@@ -57,7 +68,7 @@ class AccountsSQL:
         user = self.user(name)
         if user is None:
             return False
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             self._add_groups(conn, user["id"], groups)
         return True
 
@@ -84,26 +95,32 @@ class AccountsSQL:
 
     # ----------------------------------------------------------------- tokens
     def add_token(self, user_id: int, digest: str, label: str = "") -> int:
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             return int(conn.execute(
                 "INSERT INTO api_tokens (user_id, digest, label, created_at) VALUES (?, ?, ?, ?)"
                 " RETURNING id", (user_id, digest, label, utc_now())).fetchone()[0])
 
     def user_by_token(self, digest: str) -> dict[str, Any] | None:
+        """The token's user (as ``user``) or None; ``last_used_at`` is written when it is over
+        ``TOKEN_USE_SECONDS`` old, not on every request."""
         row = self.conn.execute(
-            "SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.digest = ?",
-            (digest,)).fetchone()
+            "SELECT u.*, t.last_used_at AS token_used_at FROM api_tokens t JOIN users u"
+            " ON u.id = t.user_id WHERE t.digest = ?", (digest,)).fetchone()
         if row is None:
             return None
-        with self.transaction() as conn:
-            conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE digest = ?",
-                         (utc_now(), digest))
-        return self._with_groups(row)
+        now = time.time()
+        if (row["token_used_at"] or "") < _iso(now - TOKEN_USE_SECONDS):
+            with self.transaction(index=False) as conn:
+                conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE digest = ?",
+                             (_iso(now), digest))
+        user = self._with_groups(row)
+        user.pop("token_used_at")
+        return user
 
     # ----------------------------------------------------------------- grants
     def grant(self, collection_id: int, group: str, *, read: bool, write: bool) -> None:
         """Set (or with both False, remove) a group's rights on a collection."""
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             if not read and not write:
                 conn.execute("DELETE FROM collection_grants WHERE collection_id = ? AND"
                              " group_name = ?", (collection_id, group))
@@ -135,7 +152,7 @@ class AccountsSQL:
     # ------------------------------------------------------------------ audit
     def audit(self, user: str, action: str, collection: str | None = None,
               detail: dict[str, Any] | None = None) -> int:
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             return int(conn.execute(
                 "INSERT INTO audit_log (user_name, action, collection, detail) VALUES (?,?,?,?)"
                 " RETURNING id",
@@ -160,7 +177,7 @@ class AccountsSQL:
     # ----------------------------------------------------------- conversation
     def save_conversation_answer(self, answer_id: int, user: str, collection_id: int | None,
                                  payload: dict[str, Any]) -> None:
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             conn.execute(
                 "INSERT INTO conversation_answers (answer_id, user_name, collection_id, payload,"
                 " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (answer_id) DO UPDATE SET"

@@ -33,7 +33,7 @@ class GovernanceSQL:
 
     conn: Any
 
-    def transaction(self) -> Any:  # provided by the backend
+    def transaction(self, *, index: bool = True) -> Any:  # provided by the backend
         raise NotImplementedError
 
     # ----------------------------------------------------- collection settings

@@ -116,13 +116,16 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
         return _Pooled(self)
 
     @contextmanager
-    def transaction(self) -> Iterator[_Connection]:
-        """One write transaction; it first bumps the change counter (see migration 001)."""
+    def transaction(self, *, index: bool = True) -> Iterator[_Connection]:
+        """One write transaction; it first bumps the change counter (see migration 001) unless
+        ``index`` is False: accounts, the audit log and the journals change nothing a search
+        reads, and bumping for them made every question reload the collection's vectors."""
         import psycopg
 
         try:
             with self.pool.connection() as raw, raw.transaction():
-                raw.execute("UPDATE store_state SET changes = changes + 1 WHERE id = 1")
+                if index:
+                    raw.execute("UPDATE store_state SET changes = changes + 1 WHERE id = 1")
                 yield _Connection(raw)
         except psycopg.Error as exc:
             raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
@@ -403,7 +406,7 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
 
     # ------------------------------------------------------------- journals
     def log_answer(self, collection_id: int | None, answer: Answer) -> int:
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             return int(conn.execute(
                 f"INSERT INTO answers ({', '.join(COLUMNS)})"
                 f" VALUES ({', '.join('?' for _ in COLUMNS)}) RETURNING id",

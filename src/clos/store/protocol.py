@@ -170,7 +170,7 @@ class Store(DocumentStore, SearchStore, VectorStore, GovernanceStore, LedgerStor
             Protocol):
     """Every role: what ``open_store`` returns."""
 
-    def transaction(self) -> AbstractContextManager[Any]: ...
+    def transaction(self, *, index: bool = True) -> AbstractContextManager[Any]: ...
 
 
 class AccountStore(Protocol):

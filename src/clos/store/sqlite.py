@@ -52,7 +52,8 @@ class SQLiteStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL,
         return int(row[0] or 0)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, index: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``index``: as PostgresStore's; SQLite counts changes itself)."""
         try:
             with self.conn as conn:
                 yield conn
