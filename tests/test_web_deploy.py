@@ -112,11 +112,23 @@ NOTE = ("Note de service. Les agents qui utilisent leur véhicule personnel pour
 
 def test_an_upload_becomes_dense_searchable_in_the_background(tmp_path):
     """Uploaded through HTTP, indexed by words at once; its vectors follow with no manual
-    step (the upload's own report has none), and a search then ranks it by similarity."""
+    step (the upload's own report has none), and a search then ranks it by similarity. Chunks
+    left without vectors before the server started get theirs too."""
+    from clos.pipeline import Clos
+    from webserver import make_settings
+
+    # Chunks an earlier run left without vectors (a `clos ingest` killed in its vectors phase).
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "ancienne-note.txt").write_text(NOTE, encoding="utf-8")
+    settings = make_settings(tmp_path / "data", CLOS_EMBEDDER="multilingual-e5-small")
+    with Clos(settings) as before:
+        assert before.ingest([tmp_path / "old"], collection="archives", vectors=False).chunks
     srv = start(tmp_path / "data", CLOS_EMBEDDER="multilingual-e5-small")
     try:
         clos = srv.service.clos
         assert srv.service.vectors.wait_idle(300)  # the start-up pass over existing chunks
+        archives = clos.store.collection_id("archives", create=False)
+        assert clos.store.pending_vectors(archives, clos.embedder.name, 10) == []
         with httpx.Client(base_url=srv.url, timeout=600,
                           headers={"Authorization": f"Bearer {srv.tokens['agent']}"}) as c:
             r = c.post("/api/documents", data={"collection": "rh"},
