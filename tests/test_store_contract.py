@@ -266,6 +266,9 @@ def test_accounts_grants_audit_and_conversations(store):
     source = store.chunk_source(chunk_id)
     assert (source["document_id"], source["collection"], source["page"]) == (doc_id, "rh", 1)
     assert store.chunk_source(999_999) is None
+    assert store.vector_progress(rh, "m") == (0, 1)
+    store.add_vectors("m", [(chunk_id, b"\x00" * 8)])
+    assert store.vector_progress(rh, "m") == (1, 1) and store.vector_progress(fin, "m") == (0, 0)
     assert store.last_run(rh) is None
     run = store.start_run(rh)
     store.log_ingest_error(run, "/rh/x.pdf", "PDF chiffré")

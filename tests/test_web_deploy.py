@@ -141,6 +141,10 @@ def test_an_upload_becomes_dense_searchable_in_the_background(tmp_path):
         assert clos.store.pending_vectors(cid, clos.embedder.name, 10) == []
         ids, _ = clos.store.vectors(cid, clos.embedder.name)
         assert ids and srv.service.vectors.done >= len(ids)
+        with login(srv.url, "agent") as c:  # the Documents page says so
+            status = c.get("/documents?collection=rh").text
+        assert f"{len(ids)} extrait(s) sur {len(ids)} ont leur vecteur" in status
+        assert "arrière-plan" not in status
         # Words the note does not hold: found by similarity, with its cosine.
         hits = clos.retriever.search(cid, "remboursement des trajets en voiture", 3)
         assert hits and hits[0].path.endswith("note-frais.txt")

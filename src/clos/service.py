@@ -152,10 +152,16 @@ class Service:
         return out
 
     def sync_status(self, user: User, collection: str) -> dict[str, Any] | None:
-        """The latest ingestion run of the collection (counts, dates, per-file errors)."""
-        run = self.store.last_run(self.accounts.require(user, collection))
+        """The latest ingestion run of the collection (counts, dates, per-file errors), with
+        ``vectors``: ``{"done", "total", "running"}`` when an embedder is on (else None)."""
+        cid = self.accounts.require(user, collection)
+        run = self.store.last_run(cid)
         if run:
             run["errors"] = [{**e, "name": Path(e["path"]).name} for e in run["errors"]]
+            embedder = self.clos.embedder
+            if embedder is not None:
+                done, total = self.store.vector_progress(cid, embedder.name)
+                run["vectors"] = {"done": done, "total": total, "running": not self.vectors.idle}
         return run
 
     def create_collection(self, user: User, name: str) -> None:

@@ -215,6 +215,14 @@ class AccountsSQL:
             " FROM documents d WHERE d.collection_id = ? ORDER BY d.path", (collection_id,))
         return [dict(r) for r in rows]
 
+    def vector_progress(self, collection_id: int, model: str) -> tuple[int, int]:
+        """(chunks with a vector for ``model``, chunks) of the collection."""
+        row = self.conn.execute(
+            "SELECT COUNT(v.chunk_id), COUNT(*) FROM chunks c JOIN documents d"
+            " ON d.id = c.document_id LEFT JOIN chunk_vectors v ON v.chunk_id = c.id"
+            " AND v.model = ? WHERE d.collection_id = ?", (model, collection_id)).fetchone()
+        return int(row[0]), int(row[1])
+
     def last_run(self, collection_id: int) -> dict[str, Any] | None:
         """The collection's latest ingestion run with its errors (``errors``: [{"path",
         "reason"}]), or None."""

@@ -64,6 +64,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.token": "Jeton d'API absent ou invalide.",
         "busy": "Clos est occupé. Réessayez dans {s} s.",
         "yes": "oui", "no": "non",
+        "docs.vectors": "Recherche par le sens : {done} extrait(s) sur {total} ont leur vecteur.",
+        "docs.vectors.pending": "Les autres sont calculés en arrière-plan ; en attendant, ces "
+                                "documents sont trouvés par leurs mots.",
         "about.title": "À propos",
         "about.intro": "Clos répond à partir des documents de vos collections, sur cette "
                        "machine. La posture choisie par la collectivité face à l'IA fixe ce "
@@ -133,6 +136,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.login": "Log in to continue.", "error.token": "Missing or invalid API token.",
         "busy": "Clos is busy. Try again in {s} s.",
         "yes": "yes", "no": "no",
+        "docs.vectors": "Search by meaning: {done} of {total} chunk(s) have their vector.",
+        "docs.vectors.pending": "The others are being computed in the background; meanwhile "
+                                "these documents are found by their words.",
         "about.title": "About",
         "about.intro": "Clos answers from your collections' documents, on this machine. The "
                        "posture your organisation chose towards AI sets what it may do "
