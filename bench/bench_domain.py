@@ -41,15 +41,22 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="every 5th question only")
     parser.add_argument("--model", default=None)
     parser.add_argument("--mode", default=None, help="generatif | extractif (if supported)")
+    parser.add_argument("--replay", action="store_true",
+                        help="keep and replay the model's generations (clos.llm.replay): to "
+                             "re-score a change after the model; times are the first run's")
+    parser.add_argument("--only", default="", help="question ids, comma-separated")
+    parser.add_argument("--out", default="", help="results file name (default domain[_quick])")
     args = parser.parse_args()
     qaset = load_qa(SET, root=SHARED / "corpus")
+    if args.only:
+        qaset = qaset.subset(args.only.split(","))
     if args.quick:
         qaset = qaset.subset([q.id for q in qaset.questions][::5])
     settings = Settings.load()
     if args.mode:
         settings = settings.replace(mode=args.mode)
     start = time.perf_counter()
-    result = run_qa(qaset, settings, model=args.model)
+    result = run_qa(qaset, settings, model=args.model, replay=args.replay)
     elapsed = time.perf_counter() - start
     m = result.metrics
     print(f"\n{qa_report(result)}\n", flush=True)
@@ -63,8 +70,9 @@ def main() -> None:
            for name, op, target in GOALS])
     suffix = "_quick" if args.quick else ""
     mode = f"_{args.mode}" if args.mode else ""
-    write(f"domain{suffix}{mode}", {
+    write(args.out or f"domain{suffix}{mode}", {
         "set": str(SET.relative_to(ROOT)), "quick": args.quick, "mode": args.mode,
+        "replay": args.replay, "only": args.only,
         "seconds": round(elapsed, 1), "goals": [
             {"metric": n, "op": op, "target": t, "value": m.get(n), "met": met(n, op, t)}
             for n, op, t in GOALS],

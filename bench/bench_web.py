@@ -3,10 +3,14 @@ the browser receives it) against `clos ask` on the same question, and how many c
 clients one instance serves with no failed request beyond explicit « occupé » answers (HTTP 503
 with Retry-After), with p50/p95 latency. The server is a real `clos serve` process.
 
-    python bench/bench_web.py [--quick]
+    python bench/bench_web.py [--quick] [--budget SECONDS]
 
 --quick: one PDF, answers cut to 24 tokens, 2 SSE runs, a queue of 4 places and load levels 2
 and 8 (so the busy answer is exercised too; ≈ 5 min on 2 idle cores).
+--budget: the load run is bounded in time: a load level is started only when the time it is
+expected to take (the previous level's wall time, scaled by its number of clients) fits in
+what is left, and `clos ask` is run again only within the budget's first quarter; the levels
+left out are listed in the results. Results: bench_web.json (quick) or bench_web_full.json.
 """
 
 from __future__ import annotations
@@ -108,7 +112,11 @@ def load(url: str, tokens: list[str], clients: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds for the whole run (load levels that would not fit are "
+                             "skipped)")
     args = parser.parse_args()
+    began = time.perf_counter()
     levels = [2, 8] if args.quick else [1, 4, 8, 16, 24]
     max_tokens = 24 if args.quick else 320
     queue = 4 if args.quick else 16
@@ -132,7 +140,11 @@ def main() -> None:
     acc.grant("bench", "bench", read=True)
     store.close()
 
-    cli = [cli_ttft(env) for _ in range(1 if args.quick else 3)]
+    cli = []
+    for _ in range(1 if args.quick else 3):  # with a budget: more runs only in its first quarter
+        if cli and args.budget and time.perf_counter() - began > args.budget / 4:
+            break
+        cli.append(cli_ttft(env))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -147,7 +159,15 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         sse = [sse_ttft(url, tokens[0]) for _ in range(2 if args.quick else 5)]
-        loads = [load(url, tokens, n) for n in levels]
+        loads, skipped = [], []
+        for n in levels:
+            left = args.budget - (time.perf_counter() - began) if args.budget else float("inf")
+            # A level's wall time grows with its clients (one model serves them in turn).
+            expected = loads[-1]["wall_s"] * n / loads[-1]["clients"] if loads else 0.0
+            if expected > left or left <= 0:
+                skipped.append(n)
+                continue
+            loads.append(load(url, tokens, n))
     finally:
         server.terminate()
         try:
@@ -168,8 +188,10 @@ def main() -> None:
                ["clients", "answered", "busy (503)", "failed", "p50 s", "p95 s", "wall s"],
                [[r["clients"], r["ok"], r["busy"], r["failed"], r["p50_s"], r["p95_s"],
                  r["wall_s"]] for r in loads])
-    write("bench_web", {"quick": args.quick, "max_tokens": max_tokens, "queue": queue, "cli": cli, "sse": sse,
-                        "load": loads, "tables": [t1, t2]})
+    write("bench_web" if args.quick else "bench_web_full", {
+        "quick": args.quick, "max_tokens": max_tokens, "queue": queue, "budget_s": args.budget,
+        "elapsed_s": time.perf_counter() - began, "cli": cli, "sse": sse, "load": loads,
+        "skipped_levels": skipped, "tables": [t1, t2]})
     served = [r["clients"] for r in loads if r["failed"] == 0]
     print(f"\nNo failed request up to {max(served) if served else 0} concurrent clients "
           "(beyond explicit busy answers).")

@@ -277,6 +277,27 @@ def mixed_scan(path: Path, variant: int = 0, dpi: int = 200) -> Path:
     return _save(pdf, path)
 
 
+PRIVATE_FIRST, PRIVATE_SURNAME = "Solène", "Kervadec"  # invented: no such person
+PRIVATE_TEXT = (
+    "Le conseil municipal accorde une aide exceptionnelle de 1 200 euros à Madame "
+    f"{PRIVATE_FIRST} {PRIVATE_SURNAME}, domiciliée dans le quartier des Arceaux, pour la "
+    "rénovation énergétique de son logement. Le versement à Madame "
+    f"{PRIVATE_SURNAME} interviendra en deux fois, sur présentation des factures acquittées "
+    "auprès du service de l'habitat.")
+
+
+def private_person(path: Path, variant: int = 0) -> Path:
+    """A one-page deliberation naming a private person (invented) three times: the name the
+    index pseudonymises and the source view must not show in clear."""
+    size = 11.0 + variant % 3
+    pdf = pymupdf.open()
+    page = pdf.new_page()
+    lines = [(72, 90, "Délibération n° 2025-041 : aide à la rénovation", size + 4, True)]
+    body, _ = _paragraph(72, 130, PRIVATE_TEXT, size, page.rect.width - 144)
+    _writer(page, lines + body)
+    return _save(pdf, path)
+
+
 def image_only_pdf(source: Path, path: Path, dpi: int = 200, pages: list[int] | None = None) -> Path:
     """A copy of ``source`` whose pages (1-based ``pages``, default all) are images only:
     each page rasterised at ``dpi``, as a scanner would give it."""

@@ -170,3 +170,44 @@ def test_a_name_no_passage_holds_makes_the_documents_silent(tmp_path):
     decision = D.decide_before_model(D.Signals(coverage=0.9, similarity=0.9,
                                                absent_names=["Nîmes"]), th)
     assert decision.refused and "« Nîmes »" in decision.reason
+
+
+def test_streamed_draft_drops_echoed_fences_whatever_the_token_cuts():
+    from clos.answer.compose import _Unfenced
+
+    for pieces in (["Le repas >>", "> coûte 3,85 € <<<", " [1]."], [">", ">", ">", "Oui <", "<"],
+                   ["a > b", " et 2 >", "= 1"]):
+        out: list[str] = []
+        stream = _Unfenced(out.append)
+        for piece in pieces:
+            stream(piece)
+        stream.flush()
+        expected = "".join(pieces).replace("<<<", "").replace(">>>", "")
+        assert "".join(out) == expected
+
+
+def test_a_town_no_document_names_is_silence_a_person_is_not():
+    th = D.Thresholds(0.35, 0.8, 0.82, 0.3)
+    town = D.Signals(coverage=0.9, similarity=0.9, absent_names=["Toulouse"],
+                     question="Quel montant la Ville de Toulouse rembourse-t-elle par repas ?")
+    decision = D.decide_before_model(town, th, absent=False)
+    assert decision.refused and decision.rule == "absent_name" and "Toulouse" in decision.reason
+    person = D.Signals(coverage=0.9, similarity=0.9, absent_names=["Dupont"],
+                       question="Quel montant a été versé à Jean Dupont ?")
+    assert not D.decide_before_model(person, th, absent=False).refused
+    assert D.decide_before_model(person, th, absent=True).refused
+    assert D.place_names("Le conseil municipal de Nîmes a-t-il voté ?", ["Nîmes"]) == ["Nîmes"]
+    assert D.place_names("Qui est Nîmes Dupont ?", ["Nîmes"]) == []
+
+
+def test_fallback_to_the_key_passage_needs_a_strong_passage_of_the_asked_kind():
+    th = D.Thresholds(0.35, 0.8, 0.82, 0.3, fallback_min_subject=0.5, fallback_min_coverage=0.5)
+    strong = D.Signals(coverage=0.8, similarity=0.88, subject=0.7, has_kind=True)
+    assert D.decide_extractive(strong, {"amount"}, th, fallback=True).rule == "fallback"
+    weak = D.Signals(coverage=0.8, similarity=0.88, subject=0.4, has_kind=True)
+    assert D.decide_extractive(weak, {"amount"}, th, fallback=True).rule == "key_weak"
+    assert not D.decide_extractive(weak, {"amount"}, th).refused  # extractive mode: 0.3
+    wrong_kind = D.Signals(coverage=0.8, similarity=0.88, subject=0.7, has_kind=False)
+    assert D.decide_extractive(wrong_kind, {"amount"}, th, fallback=True).rule == "key_kind"
+    off_topic = D.Signals(coverage=0.4, similarity=0.88, subject=0.7, has_kind=True)
+    assert D.decide_extractive(off_topic, {"amount"}, th, fallback=True).refused

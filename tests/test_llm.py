@@ -59,3 +59,29 @@ def test_fixed_prefix_state_is_saved_and_reused_across_processes(settings, tmp_p
     states[0].write_bytes(b"corrupt")
     third = LlamaCppLLM(spec, path, n_ctx=1024, n_threads=2, seed=1, state_dir=tmp_path)
     assert third.generate(prompt, max_tokens=8, temperature=0).text == a.text
+
+
+def test_replay_cache_stores_once_and_replays_without_the_model(settings, tmp_path):
+    """Evaluation's replay cache (clos.llm.replay): the first call generates with the real model
+    and stores the text; a second cache over the same folder replays it with no model at all."""
+    from clos.llm.replay import ReplayLLM
+
+    prompt = Prompt("", "", completion=COMPLETION)
+    first = ReplayLLM(lambda: load_llm(settings, "gemma3-270m"), tmp_path, name="gemma3-270m",
+                      seed=settings.seed)
+    gen = first.generate(prompt, max_tokens=40, temperature=0.1)
+    assert len(list(tmp_path.glob("*.json"))) == 1
+
+    def no_model():
+        raise AssertionError("a replayed generation must not load the model")
+
+    again = ReplayLLM(no_model, tmp_path, name="gemma3-270m", seed=settings.seed)
+    pieces: list[str] = []
+    replayed = again.generate(prompt, max_tokens=40, temperature=0.1, on_token=pieces.append)
+    assert replayed == gen and "".join(pieces) == gen.text  # times too: the first run's
+    other = ReplayLLM(no_model, tmp_path, name="gemma3-270m", seed=settings.seed + 1)
+    with pytest.raises(AssertionError):  # another seed is another generation
+        other.generate(prompt, max_tokens=40, temperature=0.1)
+    # Through the settings, as `clos eval answers` turns it on.
+    wrapped = load_llm(settings.replace(generation_cache=True), "gemma3-270m")
+    assert isinstance(wrapped, ReplayLLM) and wrapped.folder == settings.cache_dir / "generations"

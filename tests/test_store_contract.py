@@ -166,6 +166,33 @@ def test_the_chunk_count_follows_writes_of_another_connection(target):
     store.close()
 
 
+def test_repeated_block_spans_replace_a_chunks_index_terms(store):
+    """Migration 017: a chunk's repeated-block spans are recorded and its index terms replaced,
+    statistics included (PostgreSQL keeps its own document frequencies)."""
+    cid = store.collection_id("c")
+    text = "Vu le code général des collectivités territoriales.\nLa subvention est accordée."
+    _put(store, cid, _doc("/a.txt", text))
+    _put(store, cid, _doc("/b.txt", "Vu le code général des collectivités territoriales."))
+    rows = store.collection_chunks(cid)
+    assert [(r["text"], r["boilerplate"], r["title"]) for r in rows] == [
+        (text, (), "Titre"), ("Vu le code général des collectivités territoriales.", (), "Titre")]
+    assert rows[0]["heading_path"] == ("Chapitre",)
+    assert store.term_document_frequencies(["collect"]) == {"collect": 2}
+    store.set_chunk_boilerplate(cid, [
+        (rows[0]["id"], ((0, 52),), " ".join(analyze("La subvention est accordée.")), "titr"),
+        (rows[1]["id"], ((0, 52),), "", "")])
+    assert store.search(cid, '"collect"', 5) == []
+    assert [h.path for h in store.search(cid, '"subvent"', 5)] == ["/a.txt"]
+    assert store.term_document_frequencies(["collect", "subvent"]) == {"subvent": 1}
+    assert store.chunk_terms(rows[1]["id"]) == ("", "")
+    assert [r["boilerplate"] for r in store.collection_chunks(cid)] == [((0, 52),), ((0, 52),)]
+    assert store.boilerplate_counts(cid) == {"chunks": 2, "chunks_marked": 2}
+    store.set_chunk_boilerplate(cid, [(rows[1]["id"], (), " ".join(analyze(rows[1]["text"])), "")])
+    assert [h.path for h in store.search(cid, '"collect"', 5)] == ["/b.txt"]
+    assert store.boilerplate_counts(cid)["chunks_marked"] == 1
+    assert store.chunk_count(cid) == 2
+
+
 # --------------------------------------------------------------------------- vectors
 def test_vectors_pending_stored_and_read_back(store, target):
     cid = store.collection_id("c")

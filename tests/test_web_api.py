@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from clos.errors import BusyError
-from webserver import PASSWORD, PDF_NAME, QUESTION, SECRET_TEXT, start
+from webserver import PASSWORD, PDF_NAME, QUESTION, SECRET_TEXT, csrf_of, session, start
 
 FORBIDDEN_WORDS = ("finances", "Horizon", "48 000", "budget-confidentiel")
 
@@ -44,17 +44,65 @@ def test_pages_and_api_need_a_login(server):
         r = c.get("/connexion")
         assert r.status_code == 200 and '<html lang="fr">' in r.text
         assert "script-src 'self'" in r.headers["content-security-policy"]
-        r = c.post("/connexion", data={"name": "agent", "password": "faux"})
+        token = csrf_of(r.text)
+        r = c.post("/connexion", data={"name": "agent", "password": "faux", "csrf_token": token})
         assert r.status_code == 401 and "incorrect" in r.text
-        r = c.post("/connexion", data={"name": "agent", "password": PASSWORD},
-                   follow_redirects=False)
+        token = csrf_of(r.text)
+        r = c.post("/connexion", data={"name": "agent", "password": PASSWORD,
+                                       "csrf_token": token}, follow_redirects=False)
         assert r.status_code == 303
         cookie = r.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=strict" in cookie
         assert c.get("/discuter?collection=rh").status_code == 200
-        # A form posted from another site is refused even with the session.
-        r = c.post("/collections", data={"name": "pirate"}, headers={"Origin": "http://evil.example"})
+        # A form posted from another site is refused even with the session and its token.
+        token = csrf_of(c.get("/discuter").text)
+        r = c.post("/collections", data={"name": "pirate", "csrf_token": token},
+                   headers={"Origin": "http://evil.example"})
         assert r.status_code == 403
+
+
+def test_state_changing_requests_need_the_session_csrf_token(server):
+    """Forms and fetch requests carried by the session cookie must send the session's token
+    (form field or X-CSRF-Token): without it, or with another session's, HTTP 403 in French;
+    API callers with a Bearer token need none (a browser never adds that header by itself)."""
+    with httpx.Client(base_url=server.url, timeout=600) as c:
+        r = c.post("/connexion", data={"name": "agent", "password": PASSWORD})
+        assert r.status_code == 403 and "Jeton de sécurité" in r.text  # login CSRF too
+    with session(server, "admin") as admin, session(server, "agent") as agent:
+        token = csrf_of(admin.get("/documents").text)
+        other = csrf_of(agent.get("/documents").text)
+        assert token != other
+        for data in ({"name": "sans-jeton"}, {"name": "autre-jeton", "csrf_token": other},
+                     {"name": "jeton-vide", "csrf_token": ""}):
+            r = admin.post("/collections", data=data, follow_redirects=False)
+            assert r.status_code == 403, data
+            assert "Jeton de sécurité absent ou périmé" in r.text
+            assert '<html lang="fr">' in r.text  # the error page, in French
+        names = [c["name"] for c in server.service.store.collections()]
+        assert not {"sans-jeton", "autre-jeton", "jeton-vide"} & set(names)
+        # With the token the request reaches the route (which refuses this name on its own).
+        r = admin.post("/collections", data={"name": "nom invalide !", "csrf_token": token},
+                       follow_redirects=False)
+        assert r.status_code == 400 and "Nom de collection invalide" in r.text
+        # fetch() from the page: JSON API through the session, token in the header.
+        r = agent.post("/api/ask", json={"question": "Une question ?", "collection": "rh"})
+        assert r.status_code == 403
+        assert r.json() == {"detail": "Jeton de sécurité absent ou périmé : rechargez la page "
+                                      "puis recommencez."}
+        r = agent.delete("/api/documents/999999")
+        assert r.status_code == 403
+        r = agent.delete("/api/documents/999999", headers={"X-CSRF-Token": other})
+        assert r.status_code == 404 and r.json()["detail"] == "Document inconnu."
+        # Multipart upload form: the token travels as one of its fields.
+        r = agent.post("/documents/televerser", data={"collection": "rh"},
+                       files=[("files", ("a.txt", b"texte"))])
+        assert r.status_code == 403
+        r = agent.post("/deconnexion", follow_redirects=False)
+        assert r.status_code == 403  # logging someone out is a state change too
+        r = agent.post("/deconnexion", data={"csrf_token": other}, follow_redirects=False)
+        assert r.status_code == 303
+    with client(server, "agent") as api:  # Bearer token: no CSRF token needed
+        assert api.delete("/api/documents/999999").status_code == 404
 
 
 def test_each_user_sees_only_the_collections_of_its_groups(server):
@@ -65,14 +113,6 @@ def test_each_user_sees_only_the_collections_of_its_groups(server):
         assert [m["id"] for m in c.get("/v1/models").json()["data"]] == ["finances"]
     with client(server, "admin") as c:
         assert sorted(m["id"] for m in c.get("/v1/models").json()["data"]) == ["finances", "rh"]
-
-
-def session(server, user: str) -> httpx.Client:
-    c = httpx.Client(base_url=server.url, timeout=600)
-    r = c.post("/connexion", data={"name": user, "password": PASSWORD}, follow_redirects=False)
-    assert r.status_code == 303
-    fresh = httpx.Client(base_url=server.url, timeout=600, cookies=c.cookies)
-    return fresh
 
 
 def test_forbidden_collection_answers_like_an_absent_one_everywhere(server):
@@ -103,8 +143,10 @@ def test_forbidden_collection_answers_like_an_absent_one_everywhere(server):
         assert "finances" not in pages.get("/documents").text
         # The finances document's id is not reachable either.
         other = server.service.store.documents(server.service.store.collection_id("finances"))[0]
-        r = c.delete(f"/api/documents/{other['id']}")
-        assert r.status_code == 404 and r.json()["detail"] == "Document inconnu."
+        token = {"X-CSRF-Token": csrf_of(pages.get("/discuter").text)}
+        for c, headers in ((api, {}), (pages, token)):
+            r = c.delete(f"/api/documents/{other['id']}", headers=headers)
+            assert r.status_code == 404 and r.json()["detail"] == "Document inconnu."
         assert server.service.store.document(other["id"]) is not None
 
 
@@ -268,3 +310,17 @@ def test_openapi_holds_under_schemathesis(server):
         check()
     assert {"/api/collections", "/api/documents", "/api/answers/{answer_id}",
             "/v1/models"} <= set(seen)
+
+
+def test_the_streamed_draft_drops_the_prompt_scaffolding():
+    """A small model sometimes echoes the excerpt fences (« >>> ») before it answers: the
+    draft streamed to the page (and to OpenAI clients) never shows them, even split across
+    tokens; a lone « > » that is no fence is kept."""
+    from clos.web.streaming import Unscaffold
+
+    u = Unscaffold()
+    pieces = [">>", "> Le montant", " est de 15,25 €", " [1]", ". >", ">", "> ", "<<", "<fin",
+              " si a > b", " [passage retiré par Clos : consigne adressée à l'assistant]", " >"]
+    shown = [u.feed(p) for p in pieces] + [u.flush()]
+    assert "".join(shown) == " Le montant est de 15,25 € [1].  fin si a > b  >"
+    assert shown[0] == ""  # held, not flashed, until the next token settles it

@@ -26,7 +26,8 @@ AXE_RESULTS: dict[str, list] = {}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = start(tmp_path_factory.mktemp("web-browser"))
+    # The default embedder, as a user has it: « how it was made » then shows real dense scores.
+    srv = start(tmp_path_factory.mktemp("web-browser"), CLOS_EMBEDDER="multilingual-e5-small")
     yield srv
     srv.stop()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -128,6 +129,9 @@ def test_pages_are_accessible_keyboard_usable_and_inert(page, server):
     page.click("#posture a")  # the footer's « À propos »: the posture (none chosen here)
     assert "aucune posture choisie" in page.inner_text("#posture-line")
     axe(page, "a-propos")
+    page.goto("/rapport/contenu?collection=rh")  # the framed report, scanned as its own page
+    axe(page, "rapport-contenu")
+    shot(page, "rapport-contenu")
     page.goto("/discuter?collection=finances")
     assert "Collection inconnue" in page.inner_text("main")
     assert page.request.get("/v1/models").json()["data"] == [
@@ -141,6 +145,22 @@ def test_admin_pages_are_accessible(page, server):
     page.wait_for_selector("iframe.report")
     axe(page, "sobriete")
     shot(page, "sobriete")
+    page.goto("/sobriete/contenu")  # the framed dashboard (charts), scanned as its own page
+    axe(page, "sobriete-contenu")
+    shot(page, "sobriete-contenu")
+    import make_pdfs
+
+    admin = server.service.accounts.user("admin")  # a note naming someone (invented)
+    server.service.upload(admin, "finances", [("aide.txt", make_pdfs.PRIVATE_TEXT.encode())])
+    page.goto("/pseudonymes?collection=finances")
+    assert make_pdfs.PRIVATE_SURNAME not in page.content()
+    axe(page, "pseudonymes")
+    page.fill("#reason", "Contrôle de la pseudonymisation")
+    page.click("#reveal-button")
+    page.wait_for_selector("#reveal-done")
+    assert make_pdfs.PRIVATE_SURNAME in page.inner_text("#pseudonyms")
+    axe(page, "pseudonymes-levee")
+    shot(page, "pseudonymes-levee")
     page.goto("/journal")
     assert page.locator("#audit tbody tr").count() > 0
     axe(page, "journal")
@@ -149,6 +169,57 @@ def test_admin_pages_are_accessible(page, server):
     page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == "en"
     assert page.inner_text("h1") == "Audit log"
+
+
+def fr(value, digits: int = 3) -> str:
+    """A score as the page writes it (French decimal comma, « — » when absent)."""
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}".replace(".", ",") if isinstance(value, float) else str(value)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def check_trace_page(page, answer_id: str) -> None:
+    """« Comment cette réponse a été produite » against the trace the pipeline stored for this
+    real answer (``GET /api/answers/{id}``): every stage is there and shows what was stored."""
+    trace = page.request.get(f"/api/answers/{answer_id}").json()["trace"]
+    assert trace and trace["terms"] and trace["hits"] and trace["prompt"]["user"]
+    assert trace["raw_output"].strip() and trace["sentences"] and trace["decision"]
+    section = lambda name: page.locator(f"section[aria-labelledby={name}]")  # noqa: E731
+    # 1. The question as analysed: its terms (stems), in the stored order.
+    assert section("t-q").locator("code").all_inner_texts() == trace["terms"]
+    # 2. Every hit with its lexical, dense and fused scores, and whether it went into the prompt.
+    rows = section("t-hits").locator("tbody tr")
+    assert rows.count() == len(trace["hits"])
+    for i, hit in enumerate(trace["hits"]):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert cells[0] == str(hit["rank"]) and cells[3:6] == [
+            fr(hit["lexical_score"]), fr(hit["dense_score"]), fr(hit["score"])], (cells, hit)
+        assert cells[7] == ("oui" if hit["in_prompt"] else "non")
+    assert any(h["dense_score"] is not None for h in trace["hits"])  # the embedder was on
+    assert any(h["in_prompt"] for h in trace["hits"])
+    # 3–5. The excerpts as cut, the exact prompt, the raw output, verbatim.
+    excerpts = section("t-ex").locator("pre").all_text_contents()
+    assert [flat(e) for e in excerpts] == [flat(e["text"]) for e in trace["excerpts"]]
+    prompt = section("t-prompt").locator("pre").all_inner_texts()
+    assert [flat(p) for p in prompt] == [flat(trace["prompt"][k]) for k in ("system", "user")]
+    assert QUESTION in prompt[1] and "<<<" in prompt[1]  # the question and fenced excerpts
+    assert flat(section("t-raw").locator("pre").text_content()) == flat(trace["raw_output"])
+    # 6. Each sentence's verification.
+    rows = section("t-check").locator("tbody tr")
+    assert rows.count() == len(trace["sentences"])
+    for i, s in enumerate(trace["sentences"]):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert flat(cells[0]) == flat(s["text"])
+        assert cells[1] == ("✔ oui" if s["supported"] else "✘ non")
+    # 7. The decision, with its signals against their thresholds.
+    decision = section("t-dec").inner_text()
+    assert ("Refus" if trace["decision"]["refused"] else "Réponse donnée") in decision
+    for name in (trace["decision"].get("signals") or {}):
+        assert name in decision
 
 
 @pytest.mark.slow
@@ -172,6 +243,7 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     shot(page, "discuter-brouillon")
     article = page.wait_for_selector("#history article.answer", timeout=900_000)
     assert page.is_hidden("#draft")  # the checked answer replaced the draft
+    answer_id = article.get_attribute("id")[1:]
     status = article.get_attribute("class")
     assert "refused" not in status, article.inner_text()
     assert article.query_selector(".status strong").inner_text() in (
@@ -207,6 +279,8 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     page.wait_for_selector("h1")
     assert page.inner_text("h1") == "Comment cette réponse a été produite"
     assert QUESTION in page.inner_text("main")
+    page.click("section[aria-labelledby=t-prompt] summary")  # open the prompt, as a trainer would
+    check_trace_page(page, answer_id)
     shot(page, "comment-produite")
     axe(page, "comment-produite")
 
@@ -227,7 +301,7 @@ def test_ask_open_the_citation_see_how_and_get_a_refusal(page, server, shared):
     p2 = other.new_page()
     login(p2, "autre")
     assert QUESTION not in p2.content()
-    answer_id = refusal.get_attribute("id")[1:]
-    p2.goto(f"/reponses/{answer_id}/comment")
+    refusal_id = refusal.get_attribute("id")[1:]
+    p2.goto(f"/reponses/{refusal_id}/comment")
     assert "Réponse inconnue" in p2.inner_text("main")
     other.close()

@@ -5,15 +5,12 @@ forbids (« À propos »), and uploads made dense-searchable in the background."
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
-
 import httpx
 
 import pytest
 
 from clos.posture import POSTURES, PRUDENT_MIN_RELEVANCE
-from webserver import PASSWORD, start
+from webserver import csrf_of, session, start
 
 from test_store_contract import pg_url  # noqa: F401  (fixture: a fresh PostgreSQL schema)
 # Rights on every route, logins, uploads, reveals: run again here on PostgreSQL (``server``).
@@ -22,6 +19,7 @@ from test_web_api import (  # noqa: F401
     test_forbidden_collection_answers_like_an_absent_one_everywhere,
     test_pages_and_api_need_a_login,
     test_pseudonyms_are_revealed_to_administrators_only_and_audited,
+    test_state_changing_requests_need_the_session_csrf_token,
     test_upload_checks_each_file_and_names_it,
 )
 
@@ -42,16 +40,6 @@ def server(tmp_path_factory):
     drop_schema(schema)
 
 
-@contextmanager
-def login(url: str, user: str) -> Iterator[httpx.Client]:
-    """A client holding ``user``'s session cookie, after posting the login form."""
-    with httpx.Client(base_url=url, timeout=120) as c:
-        r = c.post("/connexion", data={"name": user, "password": PASSWORD},
-                   follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"] == "/discuter"
-        yield c
-
-
 def test_accounts_and_login_work_on_a_postgres_store(pg_url, tmp_path):
     srv = start(tmp_path / "data", CLOS_STORE=pg_url)
     try:
@@ -59,15 +47,17 @@ def test_accounts_and_login_work_on_a_postgres_store(pg_url, tmp_path):
         assert type(store).__name__ == "PostgresStore"
         assert {u["name"] for u in store.users()} == {"agent", "autre", "admin"}
         with httpx.Client(base_url=srv.url, timeout=120) as anonymous:
-            r = anonymous.post("/connexion", data={"name": "agent", "password": "faux"})
+            token = csrf_of(anonymous.get("/connexion").text)
+            r = anonymous.post("/connexion", data={"name": "agent", "password": "faux",
+                                                   "csrf_token": token})
             assert r.status_code == 401 and "incorrect" in r.text
             assert anonymous.get("/discuter", follow_redirects=False).status_code == 303
-        with login(srv.url, "agent") as c:
+        with session(srv, "agent") as c:
             page = c.get("/discuter?collection=rh")
             assert page.status_code == 200 and "agent" in page.text
             assert c.get("/discuter?collection=finances").status_code == 404
             assert [x["name"] for x in c.get("/api/collections").json()] == ["rh"]
-        with login(srv.url, "autre") as c:  # the document uploaded at start, read back from PG
+        with session(srv, "autre") as c:  # the document uploaded at start, read back from PG
             docs = c.get("/documents?collection=finances")
             assert docs.status_code == 200 and "budget-confidentiel.txt" in docs.text
         api = httpx.get(f"{srv.url}/v1/models", timeout=60,
@@ -91,7 +81,7 @@ def test_every_page_names_the_posture_and_about_lists_what_it_forbids(tmp_path):
             assert 'id="posture"' in footer and f">{prudente.label}</strong>" in footer
             assert f"({len(prudente.forbids)} interdiction(s))" in footer
             assert anonymous.get("/a-propos", follow_redirects=False).status_code == 303
-        with login(srv.url, "agent") as c:
+        with session(srv, "agent") as c:
             assert f">{prudente.label}</strong>" in c.get("/discuter").text
             about = c.get("/a-propos")
             assert about.status_code == 200 and "<h1>À propos</h1>" in about.text
@@ -141,7 +131,7 @@ def test_an_upload_becomes_dense_searchable_in_the_background(tmp_path):
         assert clos.store.pending_vectors(cid, clos.embedder.name, 10) == []
         ids, _ = clos.store.vectors(cid, clos.embedder.name)
         assert ids and srv.service.vectors.done >= len(ids)
-        with login(srv.url, "agent") as c:  # the Documents page says so
+        with session(srv, "agent") as c:  # the Documents page says so
             status = c.get("/documents?collection=rh").text
         assert f"{len(ids)} extrait(s) sur {len(ids)} ont leur vecteur" in status
         assert "arrière-plan" not in status

@@ -29,8 +29,9 @@ def test_trace_page_shows_each_stage_escaped(settings):
         raw_output="Le montant est de 15,25 € par repas [1]. <b>gras</b>",
         sentences=[{"text": "Le montant est de 15,25 € par repas.", "supported": True,
                     "cited": [1], "facts_found": ["15,25 €"], "facts_missing": []}],
-        decision={"refused": False, "reason": None, "signals": {"coverage": 0.8},
-                  "thresholds": {"coverage": 0.35}})
+        decision={"refused": False, "reason": None,
+                  "signals": {"coverage": 0.8, "verified": True},
+                  "thresholds": {"min_relevance": 0.35, "min_similarity": 0.8}})
     answer = Answer(question="Quel montant par repas ?", answer="15,25 € par repas [1].",
                     refused=False, model="gemma3-270m", usage=Usage(447, 12),
                     timings=Timings(0.09, 2.5, 4.25), trace=trace,
@@ -49,5 +50,9 @@ def test_trace_page_shows_each_stage_escaped(settings):
     assert "&lt;script&gt;x()&lt;/script&gt;" in page and "<script>x()" not in page
     assert "&lt;b&gt;gras&lt;/b&gt;" in page
     assert "✔ oui" in page and "coupé" in page and "4,25 s" in page
+    # Each signal in words, held against its own threshold.
+    assert ("<td>Part de la question couverte par les passages (coverage)</td>"
+            "<td>0,800</td><td>0,350</td>") in page
+    assert "<td>Toutes les phrases vérifiées (verified)</td><td>oui</td><td>—</td>" in page
     assert data["trace"]["terms"] == trace.terms and data["trace"]["hits"][1]["in_prompt"] is False
     service.close()

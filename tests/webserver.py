@@ -3,6 +3,7 @@ collections (one the other group may not see), the real gemma3-270m model, lexic
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -23,6 +24,23 @@ QUESTION = ("Quel est le montant forfaitaire remboursé par repas aux agents de 
             "Montpellier en déplacement ?")
 SECRET_TEXT = ("Subvention confidentielle du service finances : 48 000 euros accordés à "
                "l'association Horizon pour l'année 2025. Document réservé au groupe finances.")
+
+
+def csrf_of(html: str) -> str:
+    """The session's CSRF token as a page carries it (``<meta name="csrf-token">``)."""
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def session(server: "Server", user: str):
+    """An httpx client logged in through the form (with its CSRF token), as a browser is."""
+    import httpx
+
+    with httpx.Client(base_url=server.url, timeout=600) as c:
+        token = csrf_of(c.get("/connexion").text)
+        r = c.post("/connexion", data={"name": user, "password": PASSWORD, "csrf_token": token},
+                   follow_redirects=False)
+        assert r.status_code == 303, r.text
+        return httpx.Client(base_url=server.url, timeout=600, cookies=c.cookies)
 
 
 def free_port() -> int:

@@ -17,11 +17,13 @@ from clos.answer.compose import Context, compose
 from clos.errors import ClosError, IngestError, ModelError
 from clos.govern import Governor, excluded_paths, forget
 from clos.ingest import chunk_document, file_hash, iter_files, read_document
-from clos.ingest.accounting import FileEntry, notes_as_dicts, status_of, summarise
+from clos.ingest.accounting import (FileEntry, exclusion_reasons, notes_as_dicts, status_of,
+                                    summarise)
 from clos.ingest.mail import message_of
 from clos.retrieve import LexicalRetriever, analyze
 from clos.retrieve.dense import HybridRetriever, embed_chunks, embed_pending
 from clos.retrieve.embedders import load_embedder
+from clos.retrieve.repeats import chunk_terms, mark_repeats
 from clos.settings import Settings
 from clos.store import open_store
 from clos.types import Answer, Document, Hit
@@ -51,6 +53,7 @@ class IngestReport:
     duration_s: float = 0.0
     errors: list[tuple[str, str]] = field(default_factory=list)
     impact: dict | None = None
+    repeats: dict | None = None  # repeated blocks left out of the index (retrieve/repeats.py)
     # Every file met, with its status (indexed | partial | excluded | failed | skipped) and French
     # reasons; e-mail attachments appear under « message.eml#piece-jointe/nom ».
     files: list[FileEntry] = field(default_factory=list)
@@ -140,6 +143,7 @@ class Clos:
                 self._defer_vectors = False
             if sync:
                 report.removed = self._sync(cid, roots, {str(p) for p in files}, known, excluded)
+            report.repeats = self.mark_repeats(cid)
             # Every document is searchable (lexically) by now; vectors follow, by batches, for
             # this run's chunks and any an earlier run left without one.
             try:
@@ -169,9 +173,7 @@ class Clos:
         """Chunk, analyse, store and embed one already-read (and already-governed) document."""
         chunks = chunk_document(doc, self.settings.chunk_tokens, self.settings.chunk_max_tokens)
         title_terms = " ".join(analyze(doc.title))
-        terms = [(" ".join(analyze(c.text)),
-                  f"{title_terms} {' '.join(analyze(' '.join(c.heading_path)))}".strip())
-                 for c in chunks]
+        terms = [chunk_terms(title_terms, c.text, c.heading_path) for c in chunks]
         doc_id = self.store.replace_document(collection_id, doc, chunks, terms, size=size)
         if self.embedder is not None and chunks and not self._defer_vectors:
             # The stored (pseudonymised) text is what gets embedded, never the original.
@@ -179,6 +181,15 @@ class Clos:
                          windows=self.settings.dense_windows)
         self._changed()
         return doc_id, len(chunks)
+
+    def mark_repeats(self, collection_id: int) -> dict:
+        """Leave the lines repeated across the collection's documents (≥ the setting
+        ``boilerplate_min_documents``) out of its chunks' lexical index terms; see
+        ``clos.retrieve.repeats.mark_repeats`` for what it returns."""
+        found = mark_repeats(self.store, collection_id, self.settings.boilerplate_min_documents)
+        if found["changed"]:
+            self._changed()
+        return found
 
     def embed_pending(self, collection_id: int, *, progress=None, expected: int = 0,
                       limit: int | None = None) -> int:
@@ -243,7 +254,7 @@ class Clos:
         doc_id = None
         if review.decision == "exclude":
             report.excluded += 1
-            entry = FileEntry(doc.path, "excluded", _exclusion_reasons(doc, review))
+            entry = FileEntry(doc.path, "excluded", exclusion_reasons(doc, review))
         else:
             governed = review.document
             doc_id, n_chunks = self.index_document(cid, governed, size=size)
@@ -374,22 +385,6 @@ class Clos:
                          on_token=on_token)
         answer.warnings = _freshness_warnings(answer, hits) + answer.warnings
         return answer
-
-
-def _exclusion_reasons(doc: Document, review) -> list[str]:
-    """Why governance kept a file out, in French: a scan without OCR says so, not « no text »."""
-    reasons = [w.removeprefix("Document exclu : ") for w in review.warnings]
-    if review.chars == 0:
-        damaged = doc.metadata.get("damaged")
-        scan = next((n for n in doc.notes if n.kind == "page_without_text"), None)
-        why = (scan.detail or {}).get("reason") if scan else None  # the PDF reader's: OCR off, nothing read…
-        empty = next((w for w in reasons if w.startswith("aucun texte")), None)
-        better = (f"{damaged} : aucun texte récupérable" if damaged else
-                  f"aucun texte lisible (page(s) numérisée(s) : {why})" if scan and why else
-                  "aucun texte lisible (page(s) numérisée(s) sans OCR)" if scan else None)
-        if better:
-            reasons = [better if w == empty else w for w in reasons] if empty else [better, *reasons]
-    return reasons or ["exclu par la politique de la collection"]
 
 
 def _freshness_warnings(answer: Answer, excerpts: list[Hit]) -> list[str]:

@@ -113,9 +113,11 @@ class Service:
         return [{**r["payload"], "id": r["answer_id"]}
                 for r in self.store.conversation(user.name, cid)]
 
-    def source(self, user: User, answer_id: int, n: int) -> Any:
+    def source(self, user: User, answer_id: int, n: int, *, reveal: bool = False) -> Any:
         """The passage behind citation ``n`` (0: the key passage) of an answer, as it stands
-        in its file (``sourceview.SourceView``); AccessError when unknown to the caller."""
+        in its file (``sourceview.SourceView``); AccessError when unknown to the caller.
+        The personal data the index pseudonymised is redacted from a PDF page, unless
+        ``reveal`` (administrators only, like ``reveal``; audited as a ``reveal`` entry)."""
         from clos.sourceview import view
 
         data = self.answer(user, answer_id)
@@ -128,9 +130,23 @@ class Service:
         where = self.store.chunk_source(int(cite["chunk_id"]))
         if where is None or where["collection"] != data["collection"]:
             raise AccessError("Ce passage n'est plus dans l'index (document retiré).")
-        self.accounts.audit(user, "source", where["collection"], answer_id=int(answer_id),
-                            passages=[where["chunk_id"]])
-        return view(where, cite.get("quote") or "", cite.get("page"))
+        if reveal and not user.admin:
+            raise AccessError("La levée des pseudonymes est réservée aux administrateurs.")
+        self.accounts.audit(user, "reveal" if reveal else "source", where["collection"],
+                            answer_id=int(answer_id), passages=[where["chunk_id"]])
+        return view(where, cite.get("quote") or "", cite.get("page"),
+                    None if reveal else self._secrets(where))
+
+    def _secrets(self, where: dict[str, Any]) -> list[Any]:
+        """The pseudonymised values of the chunk's document, to be hidden on its pages."""
+        from clos.sourcemask import secrets_of
+
+        if (where.get("format") or "").lower() != "pdf":
+            return []  # other formats are shown from the index's own (pseudonymised) text
+        texts = [c["text"] for c in self.store.document_chunks(int(where["document_id"]))]
+        if "[" not in "".join(texts):
+            return []
+        return secrets_of(texts, self.store.pseudonyms(int(where["collection_id"])))
 
     # ------------------------------------------------------------ documents
     def documents(self, user: User, collection: str) -> list[dict[str, Any]]:
@@ -245,15 +261,17 @@ class Service:
         self.accounts.audit(user, "reindex", collection, indexed=report.indexed)
         return asdict(report)
 
-    def reveal(self, user: User, collection: str) -> list[dict[str, Any]]:
+    def reveal(self, user: User, collection: str,
+               reason: str | None = None) -> list[dict[str, Any]]:
         """The pseudonym table of a collection, for administrators only; audited (``reveal``
-        entry under the caller's name)."""
+        entry under the caller's name, with the ``reason`` given, 500 characters at most)."""
         from clos.govern import reveal
 
         cid = self.accounts.require(user, collection)
         if not user.admin:
             raise AccessError("La levée des pseudonymes est réservée aux administrateurs.")
-        return reveal(self.store, cid, by=user.name)
+        return reveal(self.store, cid, by=user.name,
+                      reason=(reason or "").strip()[:500] or None)
 
     # -------------------------------------------------------------- reports
     def corpus_report(self, user: User, collection: str) -> dict[str, Any]:

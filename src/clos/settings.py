@@ -96,6 +96,9 @@ class Settings:
     # Keep vectors on disk by text digest (cache_dir/embeddings.sqlite3): evaluation turns it on,
     # since it indexes the same texts again and again.
     embedding_cache: bool = False
+    # Replay the model's generations by prompt digest (cache_dir/generations, clos.llm.replay):
+    # only evaluation turns it on, to re-score the same outputs while calibrating.
+    generation_cache: bool = False
     dense_weight: Annotated[float, Field(ge=0.0)] = 1.0
     dense_pool: Positive = 100
     # Also embed each chunk's ~40-word sentence windows and score a chunk by its best one
@@ -112,6 +115,14 @@ class Settings:
     # Extractive mode refuses when the key passage holds less than this share of the question's
     # weighted terms (or lacks the kind of fact asked: an amount for « combien »).
     extractive_min_subject: Share = 0.3
+    # When the model's answer fails the check (no sentence supported, or drawn from a passage far
+    # from the question), answer with the key passage instead of refusing — only when it holds at
+    # least ``fallback_min_subject`` of the question's weighted terms, the best passage at least
+    # ``fallback_min_coverage``, and the kind of fact asked (calibrated on the domain set:
+    # bench/bench_domain.py, see DEVELOPERS.md). Off: such answers are refused.
+    extractive_fallback: bool = True
+    fallback_min_subject: Share = 0.5
+    fallback_min_coverage: Share = 0.5
     # Re-score the eight best key-passage candidates with their dense similarity too (costs one
     # embedding batch per question; see the report of the answers branch for the measure).
     extractive_dense: bool = False
@@ -131,6 +142,10 @@ class Settings:
     ocr_language: str = "fra"
     # Governance.
     pii_policy: Literal["keep", "pseudonymise", "redact", "exclude"] = "pseudonymise"
+    # A line found verbatim in at least this many documents of a collection (the legal preamble
+    # of every deliberation) stays in the text but leaves the lexical index; 0 turns it off.
+    # Measured on the demo folders: bench/bench_boilerplate.py, bench/results/boilerplate.json.
+    boilerplate_min_documents: NonNegative = 5
     # Impact accounting.
     carbon_intensity_g_per_kwh: Annotated[float, Field(ge=0.0)] = 52.0
     electricity_country: str = "FRA"

@@ -18,7 +18,7 @@ from datetime import date
 from typing import Callable
 
 from clos.answer import decide as D
-from clos.answer.facts import expected_kinds, extract_facts
+from clos.answer.facts import answer_kinds, expected_kinds
 from clos.answer.injection import REMOVED, held_back, neutralise
 from clos.answer.passages import Scorer, closest, key_passage
 from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
@@ -61,7 +61,7 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     sims = [h.similarity for h in top if h.similarity is not None]
     signals = D.Signals(coverage=round(D.coverage(question, top, ctx.idf), 4),
                         similarity=round(max(sims), 4) if sims else None,
-                        absent_names=list(ctx.absent_names))
+                        absent_names=list(ctx.absent_names), question=question)
     thresholds = D.Thresholds.from_settings(s)
     expected = expected_kinds(question)
 
@@ -102,8 +102,11 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     prompt = build_prompt(question, excerpts, today=date.today(), template=template)
     trace.prompt = {"system": prompt.system, "user": prompt.user,
                     **({"completion": prompt.completion} if prompt.completion else {})}
+    stream = _Unfenced(on_token) if on_token is not None else None
     gen = llm.generate(prompt, max_tokens=s.max_tokens, temperature=s.temperature,
-                       on_token=on_token)
+                       on_token=stream)
+    if stream is not None:
+        stream.flush()
     trace.raw_output = gen.text
     checked = verify(_unscaffold(gen.text), excerpts, question=question)
     trace.sentences = [c.to_dict() for c in checked.checks if c.text]
@@ -116,16 +119,28 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         signals.grounding = round(float(ctx.similarity([window])[0]), 4) if window else 0.0
     decision = D.decide_after_model(signals, thresholds,
                                     held=None if checked.refused else held_back(gen.text, question))
+    usage = Usage(gen.prompt_tokens, gen.completion_tokens)
+    timings = Timings(ttft_s=ctx.retrieval_s + gen.ttft_s)
+    if decision.refused and s.extractive_fallback and decision.rule in D.FALLBACK_RULES:
+        # The model's text failed the check, yet a sentence of the documents answers the
+        # question: show that sentence (« À vérifier »), never the unchecked text.
+        fallback = D.decide_extractive(signals, expected, thresholds,
+                                       absent=ctx.refuse_absent_names, fallback=True)
+        citation = key_passage(question, excerpts)[0]
+        if not fallback.refused and citation is not None:
+            answer = _quoted(question, citation, model=getattr(llm, "name", model_name),
+                             usage=usage, timings=timings)
+            answer.warnings.append(D.FALLBACK_NOTE.format(why=decision.reason))
+            return finish(answer, fallback, excerpts)
     answer = Answer(
         question=question, answer=checked.text, refused=decision.refused,
         citations=checked.citations, model=getattr(llm, "name", model_name),
-        usage=Usage(gen.prompt_tokens, gen.completion_tokens),
-        timings=Timings(ttft_s=ctx.retrieval_s + gen.ttft_s),
+        usage=usage, timings=timings,
         unsupported=checked.unsupported, grounding=signals.grounding,
         verified=checked.verified and not decision.refused,
     )
     if not decision.refused:
-        gives = _gives_asked_fact(checked, expected)
+        gives = _gives_asked_fact(checked, expected, question)
         # An answer that does not give what was asked (no amount for « quel montant ») is not
         # « vérifiée », however true its sentences: the key passage is then the document's
         # sentence that best answers the question itself, shown first for the agent to judge.
@@ -142,12 +157,13 @@ ASKED_FACT_MISSING = ("À vérifier : la réponse ne donne pas le type d'informa
                       "(montant, date, nombre, horaire…) ; lisez le passage clé.")
 
 
-def _gives_asked_fact(checked: Verification, expected: set[str]) -> bool:
-    """Does a supported sentence of the answer hold a fact of a kind the question asks for?
-    True when the question asks for no particular kind (``facts.expected_kinds``)."""
+def _gives_asked_fact(checked: Verification, expected: set[str], question: str) -> bool:
+    """Does a supported sentence of the answer hold a fact of a kind the question asks for (not
+    one it repeats from the question)? True when the question asks for no particular kind
+    (``facts.expected_kinds``)."""
     if not expected:
         return True
-    return any(c.supported and {f.kind for f in extract_facts(c.text)} & expected
+    return any(c.supported and answer_kinds(c.text, question) & expected
                for c in checked.checks if c.text)
 
 
@@ -163,11 +179,18 @@ def _extractive(question, top, ctx, signals, thresholds, expected, empty, finish
     if decision.refused or citation is None:
         empty.model = "extractif"
         return finish(empty, decision, top)
-    quote = replace(citation, n=1)
-    answer = Answer(question=question, answer=citation.quote, refused=False, citations=[quote],
-                    model="extractif", usage=Usage(), timings=Timings(ttft_s=ctx.retrieval_s),
-                    key_passage=citation, verified=False)
+    answer = _quoted(question, citation, model="extractif", usage=Usage(),
+                     timings=Timings(ttft_s=ctx.retrieval_s))
     return finish(answer, decision, top)
+
+
+def _quoted(question: str, citation: Citation, *, model: str, usage: Usage,
+            timings: Timings) -> Answer:
+    """The key passage itself as the answer (extractive mode, or the fallback after a model
+    answer that failed the check): quoted verbatim, cited, never « vérifiée »."""
+    return Answer(question=question, answer=citation.quote, refused=False,
+                  citations=[replace(citation, n=1)], model=model, usage=usage, timings=timings,
+                  key_passage=citation, verified=False)
 
 
 def _key_of(question: str, checked: Verification, excerpts: list[Hit]) -> Citation | None:
@@ -215,6 +238,32 @@ def _unscaffold(text: str) -> str:
     for mark in (REMOVED, FENCE_OPEN, FENCE_CLOSE):
         text = text.replace(mark, " ")
     return text
+
+
+class _Unfenced:
+    """``on_token`` without the prompt's fence markers (« <<< », « >>> ») a small model may echo:
+    the streamed draft shows the same text as the checked answer, not the scaffolding. A piece
+    that might begin a marker is held until the next one tells."""
+
+    MARKS = (FENCE_OPEN, FENCE_CLOSE)
+
+    def __init__(self, on_token: Callable[[str], None]) -> None:
+        self.on_token, self.held = on_token, ""
+
+    def __call__(self, piece: str) -> None:
+        text = self.held + piece
+        for mark in self.MARKS:
+            text = text.replace(mark, "")
+        keep = max((k for mark in self.MARKS for k in range(1, len(mark))
+                    if text.endswith(mark[:k])), default=0)
+        self.held = text[len(text) - keep:] if keep else ""
+        if text[: len(text) - keep]:
+            self.on_token(text[: len(text) - keep])
+
+    def flush(self) -> None:
+        if self.held:
+            self.on_token(self.held)
+            self.held = ""
 
 
 def _round(x):

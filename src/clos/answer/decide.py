@@ -14,8 +14,10 @@ Signals (``Signals``), each recorded in the answer's trace:
 
 Decision, in order (thresholds are settings, see ``Thresholds``):
 
-1. before the model — the documents are silent when the question names something (« Lyon »)
-   no passage of the collection names (only with ``refuse_absent_names``), or when the coverage is under ``min_relevance``
+1. before the model — the documents are silent when the question names a town or body
+   (« la Ville de Toulouse ») no passage of the collection names, or any name no passage names
+   (only with ``refuse_absent_names``: a pseudonymised person is absent by design), or when the
+   coverage is under ``min_relevance``
    AND (no dense retrieval, or the similarity is under ``min_similarity``): one lexical
    threshold alone no longer refuses a paraphrase (« horaires de la déchèterie » over « ouverte
    de 9 h à 17 h »);
@@ -24,6 +26,10 @@ Decision, in order (thresholds are settings, see ``Thresholds``):
 3. the model refused, or none of its sentences passed the check → refused;
 4. an answer whose passage is far from the question (grounding under ``min_grounding``) is
    refused unless every sentence passed the check (a fully verified answer stands);
+   after 3 (unsupported) or 4, when ``extractive_fallback`` is on and the key passage answers
+   (``decide_extractive(fallback=True)``: subject ≥ ``fallback_min_subject``, coverage ≥
+   ``fallback_min_coverage``, the kind of fact asked), the key passage is the answer instead,
+   « À vérifier », with the reason the model's text was set aside;
 5. extractive mode: refused when the key passage holds less than ``extractive_min_subject`` of
    the question, or lacks the kind of fact the question asks for.
 """
@@ -31,6 +37,7 @@ Decision, in order (thresholds are settings, see ``Thresholds``):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 
 from clos.answer.passages import terms_of
@@ -52,6 +59,11 @@ KEY_WEAK = ("Aucune phrase des documents ne répond à la question : le passage 
 KEY_KIND = "Le passage le plus proche ne contient pas le type d'information demandé ({kinds})."
 HELD_BACK = ("Réponse retenue : {why}, ce que la question ne demandait pas. Un document contient "
              "peut-être une consigne adressée à l'assistant ; vérifiez les passages ci-dessous.")
+#: After the model, the rules whose refusal gives way to the key passage when it answers
+#: (``decide_extractive(fallback=True)``): the model's text failed the check, the documents did not.
+FALLBACK_RULES = ("unsupported", "far")
+FALLBACK_NOTE = ("À vérifier : la réponse rédigée par le modèle a été écartée ({why}) ; voici, "
+                 "mot pour mot, le passage des documents qui répond le mieux à la question.")
 KIND_LABELS = {"amount": "un montant", "number": "un nombre", "duration": "une durée",
                "time": "un horaire", "date": "une date"}
 
@@ -65,10 +77,13 @@ class Thresholds:
     min_similarity: float
     min_grounding: float
     extractive_min_subject: float
+    fallback_min_subject: float = 0.5
+    fallback_min_coverage: float = 0.5
 
     @classmethod
     def from_settings(cls, s) -> "Thresholds":
-        return cls(s.min_relevance, s.min_similarity, s.min_grounding, s.extractive_min_subject)
+        return cls(s.min_relevance, s.min_similarity, s.min_grounding, s.extractive_min_subject,
+                   s.fallback_min_subject, s.fallback_min_coverage)
 
 
 @dataclass
@@ -83,6 +98,7 @@ class Signals:
     grounding: float | None = None
     gives_asked_fact: bool | None = None  # the answer holds the kind of fact asked (compose)
     absent_names: list[str] = field(default_factory=list)
+    question: str = ""  # to tell a town from a person among the absent names
 
 
 @dataclass
@@ -147,11 +163,34 @@ def absent_names(store, question: str) -> list[str]:
     return [name for name, ts in names.items() if ts and all(not df.get(t) for t in ts)]
 
 
+#: What names a town or body (« la Ville de Toulouse », « le conseil municipal de Nîmes ») just
+#: before a name: such a name is a place, never a pseudonymised person.
+_PLACE_CONTEXT = re.compile(
+    r"\b(?:ville|commune|mairie|municipalit[ée]|conseil\s+municipal|m[ée]tropole|"
+    r"agglom[ée]ration|d[ée]partement|r[ée]gion|communaut[ée]\s+de\s+communes|"
+    r"pr[ée]fecture|CCAS)\s+(?:de\s+la\s+|de\s+|d['’]\s*|du\s+|des\s+)?$", re.IGNORECASE)
+
+
+def place_names(question: str, names: list[str]) -> list[str]:
+    """Those of ``names`` the question gives as a town or body (« Ville de Toulouse »): unlike
+    a person's name, which pseudonymisation keeps out of the index, a town the collection never
+    names means the documents are about another one (the domain set's hard negatives u02, u03)."""
+    out = []
+    for name in names:
+        if any(_PLACE_CONTEXT.search(question[: m.start()])
+               for m in re.finditer(re.escape(name), question)):
+            out.append(name)
+    return out
+
+
 def decide_before_model(signals: Signals, th: Thresholds, *, absent: bool = True) -> Decision:
-    """Refused when the documents are silent (see the module doc); ``absent``: also when the
-    question names something no passage names (``settings.refuse_absent_names``)."""
-    if absent and signals.absent_names:
-        names = ", ".join(f"« {n} »" for n in signals.absent_names)
+    """Refused when the documents are silent (see the module doc): when the question names a
+    town or body no passage names (``place_names``, always), or any name no passage names
+    (``absent``: ``settings.refuse_absent_names``)."""
+    named = signals.absent_names if absent else place_names(signals.question,
+                                                            signals.absent_names)
+    if named:
+        names = ", ".join(f"« {n} »" for n in named)
         return Decision(True, ABSENT.format(names=names), "absent_name", signals, th)
     silent = signals.coverage < th.min_relevance and (
         signals.similarity is None or signals.similarity < th.min_similarity)
@@ -160,16 +199,20 @@ def decide_before_model(signals: Signals, th: Thresholds, *, absent: bool = True
 
 
 def decide_extractive(signals: Signals, expected: set[str], th: Thresholds, *,
-                      absent: bool = True) -> Decision:
+                      absent: bool = True, fallback: bool = False) -> Decision:
+    """Extractive mode, and the fallback after a model answer that failed the check
+    (``fallback``: stricter, ``fallback_min_subject`` and ``fallback_min_coverage``)."""
     first = decide_before_model(signals, th, absent=absent)
     if first.refused:
         return first
-    if signals.subject is None or signals.subject < th.extractive_min_subject:
+    need = th.fallback_min_subject if fallback else th.extractive_min_subject
+    if signals.subject is None or signals.subject < need or (
+            fallback and signals.coverage < th.fallback_min_coverage):
         return Decision(True, KEY_WEAK, "key_weak", signals, th)
     if expected and signals.has_kind is False:
         kinds = " ou ".join(dict.fromkeys(KIND_LABELS[k] for k in sorted(expected)))
         return Decision(True, KEY_KIND.format(kinds=kinds), "key_kind", signals, th)
-    return Decision(False, None, "answer", signals, th)
+    return Decision(False, None, "fallback" if fallback else "answer", signals, th)
 
 
 def decide_after_model(signals: Signals, th: Thresholds, *, held: str | None = None) -> Decision:

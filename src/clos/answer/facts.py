@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from clos.retrieve.analyzer import fold
 
-__all__ = ["Fact", "canonical_number", "expected_kinds", "extract_facts", "fact_values",
+__all__ = ["Fact", "answer_kinds", "canonical_number", "expected_kinds", "extract_facts", "fact_values",
            "normalise_numbers"]
 
 MONTHS = {m: i for i, m in enumerate(
@@ -202,15 +202,25 @@ def found_in(fact: Fact, passage_facts: set[tuple[str, str]], passage_folded: st
 
 
 # What a question asks for, from its wording: the kinds of fact a passage answering it holds.
+# Money and rates (« montant », « coût », « taux ») want an amount (a figure with €, % …);
+# « combien de lits » wants a count; a bare « combien » any figure. Order matters: the first
+# pattern that matches gives the kinds, except times and dates, added to any of them.
+_MONEY = re.compile(r"\bmontant|\btarif|\bprix\b|\bco[uû]t|\bsomme\b|\btaux\b|\bbudget|"
+                    r"\bsubvention|\bindemnit|\bcotisation|\bpayer\b|\bpaie\b|\brembours|"
+                    r"\bpourcentage|\bquelle part\b|\bfactur|\bd[ée]pense|\brecette",
+                    re.IGNORECASE)
 _ASKS = (
-    (re.compile(r"\bcombien\b|\bmontant|\btarif|\bprix\b|\bco[uû]t|\bsomme\b|\btaux\b|"
-                r"\bnombre\b|\bpourcentage|\bbudget|\bsubvention|\bindemnit|\bpopulation|"
-                r"\bquel(?:le)? (?:est la |est le )?(?:dur[ée]e|d[ée]lai|capacit|superficie)",
+    (re.compile(r"\bcombien\s+de\s+(?!temps\b)|\bnombre\b|\bpopulation|\bsuperficie|"
+                r"\bsurface\b|\bcapacit", re.IGNORECASE), {"number"}),
+    (re.compile(r"\bcombien\b|\bquel(?:le)? (?:est la |est le )?(?:dur[ée]e|d[ée]lai)",
                 re.IGNORECASE), {"amount", "number", "duration"}),
-    (re.compile(r"\bhoraires?\b|\b[àa] quelle heure\b|\bheures? d'ouverture|\bouvert", re.IGNORECASE),
+)
+_ASKS_TOO = (
+    (re.compile(r"\bhoraires?\b|\b[àa] quelle heure\b|\bheures? d'ouverture|"
+                r"\bouverte?s?\s+(?:le|les|de|du|à|a|quand|jusqu|entre|pendant)\b", re.IGNORECASE),
      {"time"}),
-    (re.compile(r"\bquand\b|\bquelle date\b|\bdepuis quand\b|\ben quelle ann[ée]e\b|\bdate\b",
-                re.IGNORECASE), {"date", "number"}),
+    (re.compile(r"\bquand\b|\bquelle date\b|\bdepuis quand\b|\ben quelle ann[ée]e\b|\bdate\b|"
+                r"\bp[ée]riode\b", re.IGNORECASE), {"date", "number"}),
     (re.compile(r"\bcombien de temps\b|\bd[ée]lai\b|\bdur[ée]e\b", re.IGNORECASE),
      {"duration", "number"}),
 )
@@ -218,9 +228,23 @@ _ASKS = (
 
 def expected_kinds(question: str) -> set[str]:
     """Kinds of fact the question asks for (empty: any passage may answer it). « Combien coûte la
-    cantine ? » → amount, number, duration; « Quels sont les horaires… » → time."""
+    cantine ? » → amount; « Combien de lits… » → number; « Quels sont les horaires… » → time.
+
+    A passage's figure repeated from the question (« 2014 » in « budget 2014 ») is not the
+    answer: ``answer_kinds`` leaves such facts out."""
     kinds: set[str] = set()
-    for pattern, asked in _ASKS:
+    if _MONEY.search(question):
+        kinds = {"amount"}
+    else:
+        kinds = next((set(asked) for pattern, asked in _ASKS if pattern.search(question)), set())
+    for pattern, asked in _ASKS_TOO:
         if pattern.search(question):
             kinds |= asked
     return kinds
+
+
+def answer_kinds(text: str, question: str) -> set[str]:
+    """The kinds of the facts of ``text`` that the question does not already hold (« 2014 » in a
+    unit does not answer « le budget 2014 »)."""
+    asked = fact_values(extract_facts(question))
+    return {f.kind for f in extract_facts(text) if not fact_values({f}) & asked}

@@ -90,6 +90,10 @@ def register(app: typer.Typer) -> None:
         console.print(t("ingest.done", indexed=report.indexed, skipped=report.skipped,
                         failed=report.failed, excluded=report.excluded, removed=report.removed,
                         pages=report.pages, chunks=report.chunks, duration=report.duration_s))
+        if report.repeats and report.repeats["blocks"]:
+            console.print(t("ingest.repeats", blocks=report.repeats["blocks"],
+                            lines=report.repeats["lines"], chunks=report.repeats["chunks_marked"]),
+                          style="dim")
         print_files_to_check(report.to_check())
         if report.impact:
             from clos.impact import Impact, impact_line

@@ -10,6 +10,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ingest.done": ("{indexed} indexé(s), {skipped} inchangé(s), {failed} en erreur, "
                         "{excluded} exclu(s), {removed} retiré(s) — {pages} page(s), "
                         "{chunks} extrait(s) en {duration:.1f} s"),
+        "ingest.repeats": ("Passages répétés dans {blocks} bloc(s) communs à plusieurs documents "
+                           "(préambules, formules) : {lines} ligne(s) dans {chunks} extrait(s), "
+                           "gardées dans le texte, ignorées par la recherche par mots"),
         "ingest.errors": "Fichiers non lus :",
         "ingest.to_check": "Fichiers à vérifier ({n}) :",
         "ingest.status.indexed": "indexé",
@@ -43,6 +46,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ingest.done": ("{indexed} indexed, {skipped} unchanged, {failed} failed, {excluded} "
                         "excluded, {removed} removed — {pages} page(s), {chunks} chunk(s) in "
                         "{duration:.1f} s"),
+        "ingest.repeats": ("Passages repeated in {blocks} block(s) shared by several documents "
+                           "(preambles, formulas): {lines} line(s) in {chunks} chunk(s), kept in "
+                           "the text, ignored by word search"),
         "ingest.errors": "Files not read:",
         "ingest.to_check": "Files to check ({n}):",
         "ingest.status.indexed": "indexed",

@@ -31,7 +31,7 @@ COLLECTION = "eval-qa"
 # Stages whose code decides what the index holds: a change in them rebuilds the cached index.
 INDEX_PACKAGES = ("ingest", "govern", "store", "retrieve")
 INDEX_SETTINGS = ("embedder", "chunk_tokens", "chunk_max_tokens", "dense_windows", "pii_policy",
-                  "store_backend")
+                  "store_backend", "boilerplate_min_documents")
 
 
 @dataclass
@@ -55,6 +55,8 @@ class QARecord:
     stages: dict[str, bool | None] = field(default_factory=dict)
     signals: dict[str, float] = field(default_factory=dict)
     refusal_reason: str | None = None
+    rule: str = ""  # the decision's rule (clos.answer.decide): answer, silent, unsupported…
+    raw_output: str = ""  # the model's text before the check
     model_called: bool = True  # False: refused (or answered extractively) without the LLM
     ttft_s: float = 0.0
     total_s: float = 0.0
@@ -272,12 +274,15 @@ def refusal_quality(records: list[QARecord]) -> tuple[dict[str, float | None], s
 # -------------------------------------------------------------------------------- runner
 def run_qa(
     qaset: QASet, settings: Settings, *, model: str | None = None, data_dir: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, replay: bool = False,
 ) -> QAResult:
-    """Index the set's folders (cached), ask every question, score and trace it."""
+    """Index the set's folders (cached), ask every question, score and trace it.
+
+    ``replay``: the model's generations are kept and replayed by prompt digest
+    (``clos.llm.replay``), so a change after the model is re-scored without generating again."""
     from clos.eval.qa import reader_pages
 
-    clos, info = open_indexed(qaset, settings, data_dir)
+    clos, info = open_indexed(qaset, settings.replace(generation_cache=replay), data_dir)
     s = clos.settings
     records: list[QARecord] = []
     model_name = model or settings.model
@@ -295,7 +300,10 @@ def run_qa(
                 key_passage=answer.key_passage.quote if answer.key_passage else None,
                 citations=[{"source": c.source, "page": c.page, "chunk_id": c.chunk_id}
                            for c in answer.citations],
-                refusal_reason=answer.refusal_reason, model_called=answer.usage.prompt_tokens > 0,
+                refusal_reason=answer.refusal_reason,
+                rule=(answer.trace.decision or {}).get("rule", "") if answer.trace else "",
+                raw_output=answer.trace.raw_output or "" if answer.trace else "",
+                model_called=answer.usage.prompt_tokens > 0,
                 ttft_s=answer.timings.ttft_s,
                 total_s=answer.timings.total_s, prompt_tokens=answer.usage.prompt_tokens,
                 completion_tokens=answer.usage.completion_tokens,

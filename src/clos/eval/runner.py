@@ -45,4 +45,5 @@ def index_set(clos, evalset: EvalSet, collection: str,
     for doc in documents if documents is not None else evalset.documents:
         doc_id, _ = clos.index_document(cid, as_document(evalset, doc), size=len(doc.text))
         mapping[doc_id] = doc.id
+    clos.mark_repeats(cid)  # as `clos ingest` does after a run
     return mapping

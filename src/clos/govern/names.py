@@ -371,7 +371,7 @@ def find_names_many(texts: Sequence[str], taken: Sequence[list[tuple[int, int]]]
     from clos.govern import notperson  # not-a-person rules (issue 15); imports this module
 
     ctx = notperson.Context(texts, found)
-    found = notperson.veto(texts, found, ctx)
+    found = notperson.veto(texts, notperson.label_veto(texts, found, ctx), ctx)
     ctx.confirm(found)
     _propagate(texts, found, spans)
     return notperson.veto(texts, found, ctx)  # what propagation found again, judged the same way

@@ -127,10 +127,11 @@ class Pseudonymiser:
 
 
 def reveal(store: GovernanceStore, collection_id: int, *, type_: str | None = None,
-           by: str | None = None) -> list[dict[str, Any]]:
+           by: str | None = None, reason: str | None = None) -> list[dict[str, Any]]:
     """The placeholder → original table of a collection. Only for authorised users: callers
     must check the user's rights; nothing else in Clos reads this table. Each reveal is written
-    to the audit log where the store keeps one (``by``: the account; default the system user)."""
+    to the audit log where the store keeps one (``by``: the account; default the system user;
+    ``reason``: the motive the user gave, kept with the entry)."""
     import getpass
 
     rows = [
@@ -139,6 +140,7 @@ def reveal(store: GovernanceStore, collection_id: int, *, type_: str | None = No
         for r in store.pseudonyms(collection_id, type_)
     ]
     if hasattr(store, "audit"):
+        detail = {"collection_id": collection_id, "type": type_, "count": len(rows)}
         store.audit(by or getpass.getuser(), "reveal", None,
-                    {"collection_id": collection_id, "type": type_, "count": len(rows)})
+                    {**detail, "reason": reason} if reason else detail)
     return rows

@@ -69,6 +69,9 @@ def build_report(store: GovernanceStore, collection_id: int, *, collection: str 
         "public_names": [{"name": n["name"], "documents": n["documents"]}
                          for n in store.public_names(collection_id)],
         "documents_with_public_names": sum(1 for r in rows if "PERSONNE_PUBLIQUE" in r["pii"]),
+        # Chunks holding lines repeated across the collection (preambles), which word search
+        # ignores (issue 15, migration 017): {chunks, chunks_marked}.
+        "repeated": store.boilerplate_counts(collection_id),
         "documents": [
             {"path": r["path"], "title": r["title"], "format": r["format"], "pages": r["pages"],
              "decision": r["decision"], "flags": [f["kind"] for f in r["flags"]],
@@ -108,7 +111,10 @@ def render_rich(report: dict[str, Any]) -> Any:
                          ("Lus en partie", report["reading_totals"]["partial"]),
                          ("En erreur de lecture", report["reading_totals"]["failed"]),
                          ("Avec données personnelles", t["with_pii"]),
-                         ("Avec des noms dans un rôle public", report.get("documents_with_public_names", 0))):
+                         ("Avec des noms dans un rôle public", report.get("documents_with_public_names", 0)),
+                         ("Extraits aux passages répétés, ignorés par la recherche par mots",
+                          "{chunks_marked} / {chunks}".format(**report.get(
+                              "repeated", {"chunks_marked": 0, "chunks": 0})))):
         summary.add_row(label, str(value))
     parts: list[Any] = [summary]
     parts.append(_table("Documents par format", "Format", report["by_format"]))

@@ -38,9 +38,15 @@ _ROLE_WORDS = (
 )
 # Before a name: « Monsieur le Maire, », « Madame l'Adjointe », « Rapporteur : », « Le Maire, »
 # (signature), « sous la présidence de », « Pour le Maire … ».
+# What the role holder does to the person named next is no apposition: « Monsieur le Maire a
+# reçu M. X », « l'Adjointe remercie Mme Y », « sur proposition de Monsieur le Maire, Mme Z ».
+_VERB = (r"(?:a|ont|est|sont|re[çc]u|re[çc]oit|remerci\w*|f[ée]licit\w*|salu\w*|accueill\w*|"
+         r"rencontr\w*|demand\w*|propos\w*|inform\w*|invit\w*|autoris\w*|sollicit\w*|"
+         r"[ée]cri\w*|adress\w*|re[çc]oi\w*|d[ée]sign\w*|charg\w*\s+de\s+r[ée]pondre)")
 _BEFORE = re.compile(
-    r"(?i)(?:(?:monsieur|madame|m\.|mme)\s+l[ae']\s*" + _ROLE_WORDS + r"[^\n.;:]{0,60}[,:]?\s*"
-    r"|\bl[ae']\s*" + _ROLE_WORDS + r"\s*,\s*"
+    r"(?i)(?:(?<!\bde )(?<!\bà )(?<!\bpar )(?<!\bau )(?:monsieur|madame|m\.|mme)\s+l[ae']\s*"
+    + _ROLE_WORDS + r"(?:(?!\b" + _VERB + r"\b)[^\n.;:]){0,60}[,:]?\s*"
+    r"|(?<!monsieur )(?<!madame )\bl[ae']\s*" + _ROLE_WORDS + r"\s*,\s*"
     r"|rapporteure?\s*:\s*(?:(?:monsieur|madame|m\.|mme)\s+)?"
     r"|sous\s+la\s+pr[ée]sidence\s+de\s+(?:monsieur|madame|m\.|mme)?\s*(?:l[ae']\s*" + _ROLE_WORDS + r"\s*,?\s*)?"
     r"|pour\s+(?:le|la)\s+" + _ROLE_WORDS + r"[^\n]{0,60}\n?\s*"
@@ -50,12 +56,19 @@ _BEFORE = re.compile(
     r"|\b(?:architecte|notaire|[ée]crivaine?|auteure?|autrice|artiste|conteu(?:r|se)|peintre|photographe|"
     r"r[ée]alisat(?:eur|rice)|compositeur|compositrice|chercheu(?:r|se)|historien(?:ne)?|journaliste|"
     r"philosophe|romanci(?:er|[èe]re)|po[èe]te)\s+(?:[\w’'-]+\s+){0,2})$")
-# Sentences where every name is public: acknowledgements and credits of a published document,
-# bibliographic references, a public event's programme (« 14h-15h30 : table ronde avec … »).
+# Sentences where every name is public: credits of a published document, bibliographic
+# references, a public event's programme (« 14h-15h30 : table ronde avec … »). Thanks alone are
+# not: « merci à X », « nous remercions X pour le don » name donors, volunteers and residents as
+# often as officials; only thanks for professional work (``_THANKS_FOR_WORK``: « pour nos
+# échanges », « pour leur relecture ») credit the agents who took part in a published document.
+_THANKS_FOR_WORK = re.compile(
+    r"(?i)(?:re)?merci[^.\n]{0,300}\bpour\s+(?:nos|leurs?|ses|son|sa|vos|votre|les)\s+"
+    r"(?:[\w’'-]+\s+){0,2}?(?:[ée]changes|relectures?|contributions?|expertises?|retours|travaux|"
+    r"appuis?|collaborations?|conseils)\b")
 _PUBLIC_SENTENCE = re.compile(
-    r"(?i)remerci|contribut(?:eur|rice|ion)s?\b|maintenu\s+par|r[ée]dig[ée]e?\s+par|coordonn[ée]e?\s+par|"
+    r"(?i)contribut(?:eur|rice|ion)s?\b|maintenu\s+par|r[ée]dig[ée]e?\s+par|coordonn[ée]e?\s+par|"
     r"partenaires|\bin\s+proceedings\b|\bet\s+al\.|\b\d{1,2}h\d{0,2}\s*[-–à]\s*\d{1,2}h|"
-    r"conf[ée]rence|table\s+ronde|rencontre|entretien|exposition|concert|spectacle|"
+    r"conf[ée]rence|table\s+ronde|rencontre|entretien\s+avec|exposition|concert|spectacle|"
     r"\b[ée]lu(?:e|\(e\))?s?\s*:|titulaires?\s*:|suppl[ée]ant(?:e|\(e\))?s?\s*:|personnalit[ée]s\s+qualifi[ée]es|"
     r"repr[ée]sentants?\s+(?:de\s+la\s+ville|[ée]lus|du\s+conseil)")
 _CITATION_LINE = re.compile(r"[\"“«‘][^\n]{8,}\b(?:19|20)\d\d\b")
@@ -73,6 +86,15 @@ _BEFORE_HINT = re.compile(
 _AFTER = re.compile(
     r"(?i)^\s*(?:[,(–-]\s*(?:l[ae']\s*)?" + _ROLE_WORDS + r"\b|rapporte\b|,\s*rapporte\b)")
 _CIVILITY_BEFORE = re.compile(r"(?:\b(?:Monsieur|Madame|M\.|Mme)\s+)$")
+# A private capacity in apposition to the name wins over any role word around it: « Mme X,
+# locataire », « M. Y, riverain de la rue… », « Mme Z, bénévole ».
+_PRIVATE_AFTER = re.compile(
+    r"(?i)^\s*[,(–-]\s*(?:l[ae']\s*|une?\s+)?(?:habitante?s?|riverain\w*|locataire|b[ée]n[ée]vole|"
+    r"demeurant\w*|domicili[ée]\w*|propri[ée]taire|requ[ée]rant\w*|demandeu(?:r|se)|"
+    r"b[ée]n[ée]ficiaire|allocataire|usag(?:er|[èe]re)|parent\s+d|m[èe]re\s+d|p[èe]re\s+d|"
+    r"veu(?:f|ve)|retrait[ée]e?|[ée]l[èe]ve|[ée]tudiante?|particulier|commer[çc]ante?|"
+    r"agent\s+d['’]entretien|donat(?:eur|rice)|pr[êe]teu(?:r|se)|"
+    r"dont\s+l[ae]\s+)")
 
 
 @dataclass
@@ -176,6 +198,8 @@ def is_public_document(texts: Sequence[str], findings: Iterable[Finding], title:
 
 def role_context(text: str, start: int, end: int) -> bool:
     """True when the name at ``text[start:end]`` is written as acting in a public role."""
+    if _PRIVATE_AFTER.match(text[end:end + 60]):
+        return False
     before = text[max(0, start - 120):start]
     before = _CIVILITY_BEFORE.sub("", before)
     if _BEFORE_HINT.search(before) and _BEFORE.search(before) or _AFTER.match(text[end:end + 80]):
@@ -187,7 +211,7 @@ def role_context(text: str, start: int, end: int) -> bool:
         return True
     # The sentence, and what introduces it (« 14h-15h30 : Table ronde. Avec X, Y »).
     sentence = text[max(0, start - 200):start] + _sentence(text, start, end)
-    return bool(_PUBLIC_SENTENCE.search(sentence))
+    return bool(_PUBLIC_SENTENCE.search(sentence) or _THANKS_FOR_WORK.search(sentence))
 
 
 def _sentence(text: str, start: int, end: int) -> str:

@@ -103,3 +103,20 @@ def notes_as_dicts(notes: Iterable[ReadingNote]) -> list[dict[str, Any]]:
         detail = {k: v for k, v in (note.detail or {}).items() if k in _SAFE_DETAIL}
         out.append({"kind": note.kind, "message": message, "page": note.page, "detail": detail})
     return out
+
+
+def exclusion_reasons(doc: Any, review: Any) -> list[str]:
+    """Why governance kept a file out, in French: a scan without OCR says so, not « no text ».
+    ``doc``: the Document read; ``review``: its governance Review (``warnings``, ``chars``)."""
+    reasons = [w.removeprefix("Document exclu : ") for w in review.warnings]
+    if review.chars == 0:
+        damaged = doc.metadata.get("damaged")
+        scan = next((n for n in doc.notes if n.kind == "page_without_text"), None)
+        why = (scan.detail or {}).get("reason") if scan else None  # the PDF reader's: OCR off, nothing read…
+        empty = next((w for w in reasons if w.startswith("aucun texte")), None)
+        better = (f"{damaged} : aucun texte récupérable" if damaged else
+                  f"aucun texte lisible (page(s) numérisée(s) : {why})" if scan and why else
+                  "aucun texte lisible (page(s) numérisée(s) sans OCR)" if scan else None)
+        if better:
+            reasons = [better if w == empty else w for w in reasons] if empty else [better, *reasons]
+    return reasons or ["exclu par la politique de la collection"]

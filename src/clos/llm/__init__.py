@@ -12,8 +12,21 @@ _CLIENTS: dict[tuple, object] = {}
 
 
 def load_llm(settings: Settings, model: str | None = None) -> LLM:
-    """The answer model named by ``model`` or the settings, ready to generate."""
+    """The answer model named by ``model`` or the settings, ready to generate (behind the
+    evaluation's replay cache when ``settings.generation_cache`` is set)."""
     name = model or (str(settings.model_path) if settings.model_path else settings.model)
+    if settings.generation_cache:
+        from pathlib import Path
+
+        from clos.llm.replay import ReplayLLM
+
+        key = (name, "replay")
+        if key not in _CLIENTS:
+            plain = settings.replace(generation_cache=False)
+            _CLIENTS[key] = ReplayLLM(lambda: load_llm(plain, model),
+                                      Path(settings.cache_dir) / "generations", name=name,
+                                      seed=settings.seed)
+        return _CLIENTS[key]
     url = server_url(settings)
     if url:
         from clos.llm.openai_http import OpenAIHttpLLM

@@ -251,3 +251,10 @@ class AccountsSQL:
             " JOIN documents d ON d.id = k.document_id JOIN collections c ON c.id ="
             " d.collection_id WHERE k.id = ?", (chunk_id,)).fetchone()
         return dict(row) if row else None
+
+    def document_chunks(self, document_id: int) -> list[dict[str, Any]]:
+        """``{"chunk_id", "text", "page"}`` of a document's chunks as indexed (governed,
+        pseudonymised), in reading order."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT id AS chunk_id, text, page FROM chunks WHERE document_id = ?"
+            " ORDER BY ordinal", (document_id,))]

@@ -43,6 +43,7 @@ from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_sche
     with_schema,
 )
 from clos.store.base import guard_errors
+from clos.store.boilerplate import PostgresBoilerplate, unindex
 from clos.store.governance import GovernanceSQL, utc_now
 from clos.store.ledger import LedgerSQL
 from clos.store.reading import ReadingSQL
@@ -52,7 +53,8 @@ from clos.types import Answer, Chunk, Document, Hit
 _RUN_COLUMNS = {"files_seen", "files_indexed", "files_skipped", "files_failed", "files_removed",
                 "pages", "chunks", "duration_s"}
 
-class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL):
+class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL, AnswersSQL,
+                    PostgresBoilerplate):
     """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
 
     LOCAL_DAY = "to_char((i.created_at::timestamptz) AT TIME ZONE %s, 'YYYY-MM-DD')"
@@ -258,17 +260,7 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
     def _delete(conn: _Connection, ids: list[int]) -> None:
         if not ids:
             return
-        gone = conn.execute(
-            "WITH gone AS (DELETE FROM chunks_fts f USING chunks c WHERE c.id = f.chunk_id"
-            " AND c.document_id = ANY(?) RETURNING f.tsv, f.ntok),"
-            " terms AS (SELECT t.term, COUNT(*) AS n FROM gone, unnest(tsvector_to_array(gone.tsv))"
-            " AS t(term) GROUP BY t.term),"
-            " updated AS (UPDATE fts_terms SET df = fts_terms.df - terms.n FROM terms"
-            " WHERE fts_terms.term = terms.term)"
-            " SELECT COUNT(*), COALESCE(SUM(ntok), 0) FROM gone", (ids,)).fetchone()
-        conn.execute("DELETE FROM fts_terms WHERE df <= 0")
-        conn.execute("UPDATE store_state SET rows = rows - ?, tokens = tokens - ? WHERE id = 1",
-                     (int(gone[0]), int(gone[1])))
+        unindex(conn, "USING chunks c WHERE c.id = f.chunk_id AND c.document_id = ANY(?)", ids)
         conn.execute("DELETE FROM documents WHERE id = ANY(?)", (ids,))
 
     # ------------------------------------------------------------- retrieval

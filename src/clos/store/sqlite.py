@@ -12,6 +12,7 @@ from contextlib import closing, contextmanager
 
 from clos.errors import StoreError
 from clos.store.accounts import AccountsSQL
+from clos.store.boilerplate import SQLiteBoilerplate
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
@@ -23,7 +24,7 @@ from clos.types import Answer, Chunk, Document, Hit
 
 
 class SQLiteStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL,
-                  AnswersSQL):
+                  AnswersSQL, SQLiteBoilerplate):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
     Governance records, the impact ledger and accounts (migration 008) come from the shared

@@ -11,10 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from clos.accounts import User
 from clos.service import answer_payload
+from clos.web import csrf
 from clos.web.deps import api_user, service
 from clos.web.streaming import ask_events, first_then_rest, sse
 
-router = APIRouter(prefix="/api", tags=["Clos"])
+router = APIRouter(prefix="/api", tags=["Clos"], dependencies=[Depends(csrf.protect)])
 
 ERRORS = {401: {"description": "Non authentifié"},
           404: {"description": "Collection, réponse ou document inconnu"},

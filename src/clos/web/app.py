@@ -24,6 +24,7 @@ from clos.accounts import secret_file
 from clos.errors import AccessError, BusyError, ClosError
 from clos.service import Service
 from clos.settings import Settings
+from clos.web import csrf
 from clos.web.messages import t
 
 HERE = Path(__file__).parent
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 def templates() -> Jinja2Templates:
     tpl = Jinja2Templates(directory=str(HERE / "templates"))
     tpl.env.globals["t"] = t
+    tpl.env.globals["csrf_token"] = csrf.token
     tpl.env.filters["dec"] = lambda v, digits=2: f"{float(v or 0):.{digits}f}".replace(".", ",")
     return tpl
 

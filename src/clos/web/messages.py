@@ -9,6 +9,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip": "Aller au contenu",
         "nav": "Navigation principale", "nav.chat": "Discuter", "nav.documents": "Documents",
         "nav.report": "Rapport", "nav.impact": "Sobriété", "nav.audit": "Journal",
+        "nav.reveal": "Pseudonymes",
+        "reveal.title": "Lever des pseudonymes",
+        "reveal.intro": "Les noms et coordonnées pseudonymisés dans l'index ([PERSONNE_1]…) sont "
+                        "conservés chiffrés, à part. Leur levée est réservée aux "
+                        "administrateurs et chaque levée est inscrite au journal d'audit, avec "
+                        "son motif.",
+        "reveal.reason": "Motif de la levée (inscrit au journal)",
+        "reveal.submit": "Lever les pseudonymes de cette collection",
+        "reveal.done": "Levée inscrite au journal : {n} pseudonyme(s) affiché(s).",
+        "reveal.placeholder": "Pseudonyme", "reveal.type": "Type",
+        "reveal.original": "Valeur d'origine", "reveal.created": "Créé le",
         "logout": "Se déconnecter", "logged_as": "Connecté : {user}", "local_mode":
         "Mode local (aucun compte) : accessible depuis cette machine seulement.",
         "lang.other": "English", "lang.other.code": "en",
@@ -39,6 +50,13 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "le texte de la page.",
         "source.alt": "Page {page} de « {title} », passage cité surligné",
         "source.back": "Retour à la conversation",
+        "source.hidden": "{n} donnée(s) personnelle(s) masquée(s) sur cette page "
+                         "(pseudonymisée(s) dans l'index).",
+        "source.reveal": "Afficher la page sans masque (levée des pseudonymes, journalisée)",
+        "source.revealed": "Page affichée sans masque : cette levée est inscrite au journal.",
+        "source.withheld": "Page numérisée contenant des données personnelles : son image "
+                           "n'est pas affichée, voici le texte indexé (pseudonymisé).",
+        "error.csrf": "Jeton de sécurité absent ou périmé : rechargez la page puis recommencez.",
         "trace.title": "Comment cette réponse a été produite",
         "trace.absent": "Le détail pas à pas n'a pas été enregistré pour cette réponse : "
                         "seuls la question, la réponse, ses sources et sa mesure sont connus.",
@@ -85,6 +103,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "skip": "Skip to content",
         "nav": "Main navigation", "nav.chat": "Chat", "nav.documents": "Documents",
         "nav.report": "Report", "nav.impact": "Sobriety", "nav.audit": "Audit log",
+        "nav.reveal": "Pseudonyms",
+        "reveal.title": "Reveal pseudonyms",
+        "reveal.intro": "Names and contact details pseudonymised in the index ([PERSONNE_1]…) are "
+                        "kept encrypted, apart. Only administrators may reveal them and each "
+                        "reveal is written to the audit log, with its reason.",
+        "reveal.reason": "Reason for the reveal (written to the log)",
+        "reveal.submit": "Reveal this collection's pseudonyms",
+        "reveal.done": "Reveal logged: {n} pseudonym(s) shown.",
+        "reveal.placeholder": "Pseudonym", "reveal.type": "Type",
+        "reveal.original": "Original value", "reveal.created": "Created",
         "logout": "Log out", "logged_as": "Logged in: {user}", "local_mode":
         "Local mode (no account): reachable from this machine only.",
         "lang.other": "Français", "lang.other.code": "fr",
@@ -113,6 +141,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "source.notfound": "The quote was not found as is on the page: here is the page's text.",
         "source.alt": "Page {page} of “{title}”, cited passage highlighted",
         "source.back": "Back to the conversation",
+        "source.hidden": "{n} personal data item(s) hidden on this page (pseudonymised in the "
+                         "index).",
+        "source.reveal": "Show the page unmasked (pseudonyms revealed, logged)",
+        "source.revealed": "Page shown unmasked: this reveal is written to the audit log.",
+        "source.withheld": "Scanned page holding personal data: its image is not shown; here "
+                           "is the indexed (pseudonymised) text.",
+        "error.csrf": "Missing or expired security token: reload the page and try again.",
         "trace.title": "How this answer was produced",
         "trace.absent": "The step-by-step detail was not recorded for this answer: only the "
                         "question, the answer, its sources and its measure are known.",

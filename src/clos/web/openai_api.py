@@ -18,11 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from clos.accounts import User
 from clos.errors import ClosError
 from clos.service import answer_payload
+from clos.web import csrf
 from clos.web.api import ERRORS
 from clos.web.deps import api_user, service
 from clos.web.streaming import ask_events, first_then_rest
 
-router = APIRouter(prefix="/v1", tags=["OpenAI"])
+router = APIRouter(prefix="/v1", tags=["OpenAI"], dependencies=[Depends(csrf.protect)])
 
 
 class Message(BaseModel):

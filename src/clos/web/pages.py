@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clos.accounts import User
 from clos.errors import AccessError
 from clos.ingest import SUPPORTED_EXTENSIONS
+from clos.web import csrf
 from clos.web.deps import page_user, same_origin, service
 from clos.web.render import answer_view, trace_view
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.protect)])
 
 
 def render(request: Request, template: str, user: User | None, **context: Any) -> HTMLResponse:
@@ -110,21 +111,25 @@ def answer_trace(answer_id: int, request: Request, user: User = Depends(page_use
 
 
 @router.get("/source/{answer_id}/{n}")
-def source(answer_id: int, n: int, request: Request, user: User = Depends(page_user)):
-    view = service(request).source(user, answer_id, n)
+def source(answer_id: int, n: int, request: Request, user: User = Depends(page_user),
+           reveler: bool = False):
+    """The cited page, personal data redacted; ``?reveler=1``: unmasked, for administrators
+    (audited)."""
+    view = service(request).source(user, answer_id, n, reveal=reveler)
     data = service(request).answer(user, answer_id)
     return render(request, "source.html", user, v=view, answer_id=answer_id, n=n,
-                  collection=data["collection"], parts=_marked(view))
+                  collection=data["collection"], parts=_marked(view), revealed=reveler)
 
 
 @router.get("/source/{answer_id}/{n}/page.png")
-def source_png(answer_id: int, n: int, request: Request, user: User = Depends(page_user)):
+def source_png(answer_id: int, n: int, request: Request, user: User = Depends(page_user),
+               reveler: bool = False):
     from clos.sourceview import render_page
 
-    view = service(request).source(user, answer_id, n)
+    view = service(request).source(user, answer_id, n, reveal=reveler)
     if not view.is_pdf:
         raise AccessError("Pas de page à afficher pour ce format.")
-    png = render_page(view.path, view.page, view.boxes)
+    png = render_page(view.path, view.page, view.boxes, masks=view.masks)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
@@ -219,6 +224,27 @@ def impact_content(request: Request, user: User = Depends(page_user)):
     from clos.impact.report import html_report
 
     return HTMLResponse(html_report(service(request).impact_summary(user)))
+
+
+@router.get("/pseudonymes")
+def pseudonyms(request: Request, collection: str | None = None,
+               user: User = Depends(page_user)):
+    """Administrators: choose a collection, give a reason, then reveal (POST, audited)."""
+    if not user.admin:
+        raise AccessError("La levée des pseudonymes est réservée aux administrateurs.")
+    cols, current = _collection(request, user, collection)
+    return render(request, "pseudonyms.html", user, collections=cols, current=current,
+                  rows=None, reason="")
+
+
+@router.post("/pseudonymes")
+def pseudonyms_reveal(request: Request, collection: str = Form(...), reason: str = Form(""),
+                      user: User = Depends(page_user)):
+    same_origin(request)
+    rows = service(request).reveal(user, collection, reason)
+    cols, current = _collection(request, user, collection)
+    return render(request, "pseudonyms.html", user, collections=cols, current=current,
+                  rows=rows, reason=reason)
 
 
 @router.get("/journal")

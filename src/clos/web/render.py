@@ -47,9 +47,31 @@ def answer_view(a: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The decision's signals in words a workshop audience reads (``answer.decide.Signals``), and the
+# threshold each is held against (``answer.decide.Thresholds``).
+SIGNAL_LABELS = {
+    "coverage": "Part de la question couverte par les passages",
+    "similarity": "Proximité de sens avec le meilleur passage",
+    "subject": "Le passage clé parle-t-il du sujet",
+    "has_kind": "Le passage clé contient le type de fait demandé",
+    "model_refused": "Le modèle a refusé",
+    "supported_share": "Part des phrases étayées",
+    "verified": "Toutes les phrases vérifiées",
+    "grounding": "Proximité de sens entre la réponse et les extraits",
+    "gives_asked_fact": "La réponse donne le fait demandé",
+    "absent_names": "Noms de la question absents des documents",
+}
+SIGNAL_THRESHOLDS = {"coverage": "min_relevance", "similarity": "min_similarity",
+                     "grounding": "min_grounding", "subject": "extractive_min_subject"}
+
+
 def _num(value: Any, digits: int = 3) -> str:
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "—"
     if isinstance(value, float):
         return f"{value:.{digits}f}".replace(".", ",")
     return str(value)
@@ -70,6 +92,8 @@ def trace_view(a: dict[str, Any]) -> dict[str, Any] | None:
         "terms": tr.get("terms") or [], "hits": hits, "excerpts": excerpts,
         "prompt": tr.get("prompt") or {}, "raw": tr.get("raw_output") or "",
         "sentences": tr.get("sentences") or [], "decision": decision,
-        "signals": {k: _num(v) for k, v in (decision.get("signals") or {}).items()},
-        "thresholds": {k: _num(v) for k, v in (decision.get("thresholds") or {}).items()},
+        "signals": {f"{SIGNAL_LABELS.get(k, k)} ({k})": {
+            "value": _num(v),
+            "threshold": _num((decision.get("thresholds") or {}).get(SIGNAL_THRESHOLDS.get(k)))}
+            for k, v in (decision.get("signals") or {}).items()},
     }

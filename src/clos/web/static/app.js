@@ -13,6 +13,9 @@
   const history = document.getElementById("history");
   const button = document.getElementById("ask-button");
   const say = (text) => { status.textContent = text; };
+  // The session's CSRF token (web/csrf.py), sent back with every state-changing request.
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
 
   async function show(answerId) {
     const res = await fetch("/reponses/" + encodeURIComponent(answerId) + "/fragment",
@@ -54,7 +57,8 @@
     try {
       const res = await fetch("/api/ask", {
         method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+        headers: { "Content-Type": "application/json", "Accept": "text/event-stream",
+                   "X-CSRF-Token": csrf },
         body: JSON.stringify({ question: question, collection: form.collection.value, stream: true }),
       });
       if (!res.ok) {
