@@ -103,9 +103,8 @@ class Clos:
         self, paths: Iterable[Path | str], *, collection: str | None = None, sync: bool = False,
         progress: IngestProgress | None = None, vectors: bool = True,
     ) -> IngestReport:
-        """Index new and changed files; with ``sync``, forget files gone from the given folders.
-        ``vectors=False`` leaves the vectors phase to the caller (``clos serve`` computes them
-        in the background, ``embed_pending``): the documents are searchable by words at once."""
+        """Index new and changed files; with ``sync``, forget files gone from the given folders;
+        ``vectors=False`` leaves the vectors to the caller (`clos serve`: in the background)."""
         name = collection or self.settings.collection
         roots = [Path(p).expanduser().resolve() for p in paths]
         missing = [str(r) for r in roots if not r.exists()]
@@ -147,9 +146,8 @@ class Clos:
             # Every document is searchable (lexically) by now; vectors follow, by batches, for
             # this run's chunks and any an earlier run left without one.
             try:
-                if vectors:
-                    report.vectors += self.embed_pending(cid, progress=progress,
-                                                         expected=report.chunks)
+                report.vectors += self.embed_pending(cid, progress=progress,
+                                                     expected=report.chunks) if vectors else 0
             except ModelError as exc:  # an embeddings server down: the documents stay searchable
                 report.errors.append(("(vecteurs)", f"{exc.message} Les documents restent "
                                       "consultables par mots ; les vecteurs manquants seront "
@@ -197,8 +195,7 @@ class Clos:
         batches (a server gets embed_batch × embed_workers texts per round, its workers all
         busy). ``progress`` may have ``vectors_start(total)`` / ``vectors_advance(done)``;
         ``expected`` is the number of chunks this run indexed (the bar grows if more wait);
-        ``limit`` stops after about that many chunks (one batch at least). Returns how many
-        chunks got a vector (0: nothing was pending, or no embedder)."""
+        ``limit``: stop after about that many. Returns the chunks embedded (0: none left)."""
         if self.embedder is None:
             return 0
         start = getattr(progress, "vectors_start", None)
@@ -206,10 +203,9 @@ class Clos:
         if start:
             start(expected)
         s = self.settings
-        batch = max(32, s.embed_batch * s.embed_workers)
+        batch = min(max(32, s.embed_batch * s.embed_workers), limit or 1 << 30)
         done = embed_pending(self.store, self.embedder, collection_id, windows=s.dense_windows,
-                             batch=min(batch, limit) if limit else batch, progress=advance,
-                             limit=limit)
+                             batch=batch, progress=advance, limit=limit)
         if done:
             self._changed()
         return done
