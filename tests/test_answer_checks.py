@@ -173,17 +173,43 @@ def test_a_name_no_passage_holds_makes_the_documents_silent(tmp_path):
 
 
 def test_streamed_draft_drops_echoed_fences_whatever_the_token_cuts():
-    from clos.answer.compose import _Unfenced
+    from clos.answer.compose import _unfenced
 
     for pieces in (["Le repas >>", "> coûte 3,85 € <<<", " [1]."], [">", ">", ">", "Oui <", "<"],
                    ["a > b", " et 2 >", "= 1"]):
         out: list[str] = []
-        stream = _Unfenced(out.append)
+        feed, flush = _unfenced(out.append)
         for piece in pieces:
-            stream(piece)
-        stream.flush()
-        expected = "".join(pieces).replace("<<<", "").replace(">>>", "")
-        assert "".join(out) == expected
+            feed(piece)
+        flush()
+        assert "".join(out) == "".join(pieces).replace("<<<", "").replace(">>>", "")
+
+
+def test_key_coverage_names_what_the_passage_does_not_speak_of():
+    idf = {"passeport": 5.0, "biometr": 5.0, "docu": 1.0, "fourn": 1.5, "demand": 1.0}
+    share, lacks = D.key_coverage(
+        "Quels documents faut-il fournir pour une demande de passeport biométrique ?",
+        hit(3, "Les documents à fournir pour une demande de subvention sont listés ci-après."),
+        idf)
+    assert share == 3.5 / 13.5 and lacks == ["passeport", "biométrique"]
+    th = D.Thresholds(0.35, 0.8, 0.82, 0.3, min_key_coverage=0.5)
+    signals = D.Signals(coverage=0.6, similarity=0.86, subject=0.6, key_coverage=share,
+                        key_lacks=lacks)
+    decision = D.decide_extractive(signals, set(), th)
+    assert decision.rule == "key_uncovered" and "« passeport », « biométrique »" in decision.reason
+    signals.key_coverage = 0.7
+    assert not D.decide_extractive(signals, set(), th).refused
+
+
+def test_expected_kinds_money_wants_an_amount_and_a_repeated_year_answers_nothing():
+    from clos.answer.facts import answer_kinds, expected_kinds
+
+    assert expected_kinds("Quel est le montant de la cotisation 2014 ?") == {"amount"}
+    assert expected_kinds("Combien de lits compte la résidence ?") == {"number"}
+    assert expected_kinds("Quel séparateur est conseillé pour les données ouvertes ?") == set()
+    assert expected_kinds("La mairie est-elle ouverte le samedi ?") == {"time"}
+    assert answer_kinds("Le budget 2014 de la ville", "Quel budget en 2014 ?") == set()
+    assert answer_kinds("Le budget 2014 est de 3 000 €", "Quel budget en 2014 ?") == {"amount"}
 
 
 def test_a_town_no_document_names_is_silence_a_person_is_not():

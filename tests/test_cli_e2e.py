@@ -103,6 +103,12 @@ def test_changed_file_is_reindexed_and_bad_files_do_not_stop_the_rest(docs):
     assert set(failed) == {"casse.pdf", "vide.txt"}
     code, out = run("ingest", str(docs))
     assert code == 0 and "casse.pdf" in out
+    broken = docs.parent / "seulement-casses"
+    broken.mkdir()
+    (broken / "casse.pdf").write_bytes(b"%PDF-1.4 ceci n'est pas un PDF")
+    (broken / "vide.txt").write_bytes(b"")
+    code, out = run("ingest", str(broken), "--collection", "casses")
+    assert code == 1 and "casse.pdf" in out and "vide.txt" in out  # every file failed: an error
 
 
 def test_logged_answers_and_clear_errors(docs, settings):

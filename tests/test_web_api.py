@@ -316,7 +316,7 @@ def test_the_streamed_draft_drops_the_prompt_scaffolding():
     """A small model sometimes echoes the excerpt fences (« >>> ») before it answers: the
     draft streamed to the page (and to OpenAI clients) never shows them, even split across
     tokens; a lone « > » that is no fence is kept."""
-    from clos.web.streaming import Unscaffold
+    from clos.answer.compose import Unscaffold
 
     u = Unscaffold()
     pieces = [">>", "> Le montant", " est de 15,25 €", " [1]", ". >", ">", "> ", "<<", "<fin",

@@ -372,7 +372,8 @@ class Clos:
                 vector = self.retriever.query_vector(question)
                 return [float(v @ vector) for v in self.embedder.embed_passages(texts)]
         ctx = Context(settings=s, load_model=lambda: load_llm(s, model), similarity=similarity,
-                      idf=idf_weights(self.store, question), started=start,
+                      idf=idf_weights(self.store, question),
+                      idf_plain=idf_weights(self.store, question, paraphrase=False), started=start,
                       absent_names=absent_names(self.store, question),
                       refuse_absent_names=s.refuse_absent_names,
                       retrieval_s=time.perf_counter() - start)

@@ -121,6 +121,10 @@ class Settings:
     # ``fallback_min_coverage``, and the kind of fact asked (calibrated on the domain set:
     # bench/bench_domain.py, see DEVELOPERS.md). Off: such answers are refused.
     extractive_fallback: bool = True
+    # A key passage answers (extractive mode, the fallback, « Réponse vérifiée ») only when its
+    # chunk holds at least this share of the question's IDF weight (decide.key_coverage, where the
+    # measurement is): « passeport biométrique » found nowhere near the passage is silence.
+    min_key_coverage: Share = 0.5
     fallback_min_subject: Share = 0.5
     fallback_min_coverage: Share = 0.5
     # Re-score the eight best key-passage candidates with their dense similarity too (costs one

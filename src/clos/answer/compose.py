@@ -40,6 +40,7 @@ class Context:
     # texts → cosines to the question (None: no embedder): grounding and dense signals.
     similarity: Callable[[list[str]], list[float]] | None = None
     idf: dict[str, float] = field(default_factory=dict)
+    idf_plain: dict[str, float] = field(default_factory=dict)  # decide.idf_weights(paraphrase=False)
     absent_names: list[str] = field(default_factory=list)  # decide.absent_names
     refuse_absent_names: bool = False  # settings.refuse_absent_names
     retrieval_s: float = 0.0
@@ -91,8 +92,8 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k, question=question)
     _, unit = key_passage(question, excerpts)  # recorded: the extractive view of the same hits
     if unit is not None:
-        signals.subject = round(unit.subject, 4)
-        signals.has_kind = bool(unit.kinds & expected) if expected else None
+        _key_signals(signals, question, unit, stored.get(excerpts[unit.hit].chunk_id,
+                                                          excerpts[unit.hit]), expected, ctx)
     before = D.decide_before_model(signals, thresholds, absent=ctx.refuse_absent_names)
     if before.refused or not excerpts:
         return finish(empty, before, [])
@@ -102,11 +103,11 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     prompt = build_prompt(question, excerpts, today=date.today(), template=template)
     trace.prompt = {"system": prompt.system, "user": prompt.user,
                     **({"completion": prompt.completion} if prompt.completion else {})}
-    stream = _Unfenced(on_token) if on_token is not None else None
+    stream, flush = _unfenced(on_token) if on_token is not None else (None, None)
     gen = llm.generate(prompt, max_tokens=s.max_tokens, temperature=s.temperature,
                        on_token=stream)
-    if stream is not None:
-        stream.flush()
+    if flush is not None:
+        flush()
     trace.raw_output = gen.text
     checked = verify(_unscaffold(gen.text), excerpts, question=question)
     trace.sentences = [c.to_dict() for c in checked.checks if c.text]
@@ -150,6 +151,15 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         if not gives:
             answer.warnings.append(ASKED_FACT_MISSING)
         signals.gives_asked_fact = gives
+        kp = answer.key_passage
+        if kp is not None and kp.chunk_id in stored:
+            share, lacks = D.key_coverage(question, stored[kp.chunk_id], ctx.idf_plain)
+            if share < thresholds.min_key_coverage:
+                # The passage the answer stands on does not speak of what the question asks
+                # (« passeport » nowhere near it): true sentences, perhaps, but not an answer.
+                answer.verified = False
+                answer.warnings.append("À vérifier : " + D.key_lacking(lacks)[0].lower()
+                                       + D.key_lacking(lacks)[1:])
     return finish(answer, decision, excerpts)
 
 
@@ -172,8 +182,7 @@ def _extractive(question, top, ctx, signals, thresholds, expected, empty, finish
     embed = ctx.similarity if getattr(ctx.settings, "extractive_dense", False) else None
     citation, unit = key_passage(question, top, embed=embed)
     if unit is not None:
-        signals.subject = round(unit.subject, 4)
-        signals.has_kind = bool(unit.kinds & expected) if expected else None
+        _key_signals(signals, question, unit, top[unit.hit], expected, ctx)
     decision = D.decide_extractive(signals, expected, thresholds,
                                    absent=ctx.refuse_absent_names)
     if decision.refused or citation is None:
@@ -191,6 +200,16 @@ def _quoted(question: str, citation: Citation, *, model: str, usage: Usage,
     return Answer(question=question, answer=citation.quote, refused=False,
                   citations=[replace(citation, n=1)], model=model, usage=usage, timings=timings,
                   key_passage=citation, verified=False)
+
+
+def _key_signals(signals: D.Signals, question: str, unit, hit: Hit, expected: set[str],
+                 ctx: Context) -> None:
+    """The key passage's signals: its share of the question, the kind of fact it holds, its
+    chunk's share of the question by plain IDF and the question's words it lacks."""
+    signals.subject = round(unit.subject, 4)
+    signals.has_kind = bool(unit.kinds & expected) if expected else None
+    share, lacks = D.key_coverage(question, hit, ctx.idf_plain)
+    signals.key_coverage, signals.key_lacks = round(share, 4), lacks
 
 
 def _key_of(question: str, checked: Verification, excerpts: list[Hit]) -> Citation | None:
@@ -240,34 +259,46 @@ def _unscaffold(text: str) -> str:
     return text
 
 
-class _Unfenced:
-    """``on_token`` without the prompt's fence markers (« <<< », « >>> ») a small model may echo:
-    the streamed draft shows the same text as the checked answer, not the scaffolding. A piece
-    that might begin a marker is held until the next one tells."""
+class Unscaffold:
+    """Streamed pieces in, the same text out without the prompt's scaffolding a small model may
+    echo (the fences « <<< » « >>> », the marker of a removed passage): the streamed draft shows
+    what the checked answer will, whoever streams it (terminal, web page, OpenAI stream). A piece
+    ending with the start of a mark (« >> ») is held until the next one tells."""
 
-    MARKS = (FENCE_OPEN, FENCE_CLOSE)
+    def __init__(self, marks: tuple[str, ...] = (FENCE_OPEN, FENCE_CLOSE, REMOVED)) -> None:
+        self.marks, self.held = marks, ""
 
-    def __init__(self, on_token: Callable[[str], None]) -> None:
-        self.on_token, self.held = on_token, ""
-
-    def __call__(self, piece: str) -> None:
+    def feed(self, piece: str) -> str:
         text = self.held + piece
-        for mark in self.MARKS:
+        for mark in self.marks:
             text = text.replace(mark, "")
-        keep = max((k for mark in self.MARKS for k in range(1, len(mark))
-                    if text.endswith(mark[:k])), default=0)
+        keep = max((n for mark in self.marks for n in range(1, len(mark))
+                    if text.endswith(mark[:n])), default=0)
         self.held = text[len(text) - keep:] if keep else ""
-        if text[: len(text) - keep]:
-            self.on_token(text[: len(text) - keep])
+        return text[:len(text) - keep]
 
-    def flush(self) -> None:
-        if self.held:
-            self.on_token(self.held)
-            self.held = ""
+    def flush(self) -> str:
+        text, self.held = self.held, ""
+        return text
+
+
+def _unfenced(on_token: Callable[[str], None]) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """``on_token`` behind an ``Unscaffold``, and the function that flushes what it holds."""
+    u = Unscaffold()
+
+    def feed(piece: str) -> None:
+        if text := u.feed(piece):
+            on_token(text)
+
+    def flush() -> None:
+        if text := u.flush():
+            on_token(text)
+
+    return feed, flush
 
 
 def _round(x):
     return None if x is None else round(float(x), 4)
 
 
-__all__ = ["Context", "MODES", "compose"]
+__all__ = ["Context", "MODES", "Unscaffold", "compose"]

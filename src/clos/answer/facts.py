@@ -18,6 +18,7 @@ number words « trois jours » = « 3 jours » (one to twenty and the tens).
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 
 from clos.retrieve.analyzer import fold
@@ -60,7 +61,12 @@ _TEXT_NUMBER = re.compile(
     rf"(?<![\w])(d[ée]cret|loi|ordonnance|arr[êe]t[ée]|d[ée]lib[ée]ration|circulaire|directive|"
     rf"r[èe]glement){_SP}+(?:(?:n[°o]|num[ée]ro){_SP}*)?(\d{{1,4}}(?:[-/]\d+)+)(?![\w-])",
     re.IGNORECASE)
-_AMOUNT_AFTER = re.compile(rf"^{_SP}*(?:€|euros?|eur\b|%|pour{_SP}?cent|k€|M€)", re.IGNORECASE)
+_AMOUNT_AFTER = re.compile(
+    rf"^{_SP}*(?:(?P<scale>millions?|milliards?|mille|M|k|Md)?{_SP}*(?:d['’]{_SP}*|de{_SP}+)?"
+    rf"(?:€|euros?\b|eur\b)|%|pour{_SP}?cent)", re.IGNORECASE)
+#: « 1,3 M€ » = « 1,3 million d'euros » = « 1 300 000 € »: amounts are compared in euros.
+_SCALES = {"million": 10**6, "millions": 10**6, "m": 10**6, "milliard": 10**9,
+           "milliards": 10**9, "md": 10**9, "mille": 10**3, "k": 10**3}
 # A capitalised word not opening the sentence: a name of person, place, body or text.
 _PROPER = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\w'’-])[A-ZÀ-ÖØ-Þ][\wÀ-ÿ'’-]{2,}")
 # Capitalised words that are not names (they open clauses or follow a colon in answers).
@@ -160,6 +166,9 @@ def extract_facts(text: str) -> set[Fact]:
         value = canonical_number(m.group())
         unit = _AMOUNT_AFTER.match(text[m.end():])
         kind = "amount" if unit else "number"
+        scale = _SCALES.get((unit.group("scale") or "").lower(), 1) if unit else 1
+        if scale > 1:
+            value = canonical_number(str(Decimal(value) * scale))
         facts.add(Fact(kind, value, text[m.start():m.end() + (unit.end() if unit else 0)]))
     for m in _WORD_NUMBER.finditer(text):
         if free(*m.span()):

@@ -86,6 +86,7 @@ def register(app: typer.Typer) -> None:
                                          progress=RichProgress(progress))
         if as_json:
             print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+            _exit_if_nothing_read(report)
             return
         console.print(t("ingest.done", indexed=report.indexed, skipped=report.skipped,
                         failed=report.failed, excluded=report.excluded, removed=report.removed,
@@ -99,3 +100,12 @@ def register(app: typer.Typer) -> None:
             from clos.impact import Impact, impact_line
 
             console.print(impact_line(Impact.from_dict(report.impact)), style="dim")
+        _exit_if_nothing_read(report)
+
+
+def _exit_if_nothing_read(report) -> None:
+    """Exit code 1 when every file given failed (nothing indexed, nothing unchanged): a script
+    must not take « 0 indexé(s), 4 en erreur » for a success. Some files failing among others
+    read is reported, not an error of the command."""
+    if report.failed and not (report.indexed or report.skipped):
+        raise typer.Exit(code=1)

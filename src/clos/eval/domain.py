@@ -172,8 +172,10 @@ def stages_of(qaset: QASet, q: QAQuestion, answer: Answer, hits: list[Hit],
         "read": read_ok,
         "pool": bool(gold),
         "top": any(h.chunk_id in top_ids for h in gold),
-        "prompt": any(holds_gold(e.get("path"), e.get("page"), e.get("page_end"),
-                                 e.get("text") or "", qaset, q) for e in excerpts),
+        # Extractive answers have no prompt: the stage does not apply (None), it loses nothing.
+        "prompt": None if answer.mode == "extractif" else any(
+            holds_gold(e.get("path"), e.get("page"), e.get("page_end"), e.get("text") or "",
+                       qaset, q) for e in excerpts),
         "answer": is_correct(answer, q),
         "cited": cited,
     }

@@ -60,9 +60,14 @@ SIGNAL_LABELS = {
     "grounding": "Proximité de sens entre la réponse et les extraits",
     "gives_asked_fact": "La réponse donne le fait demandé",
     "absent_names": "Noms de la question absents des documents",
+    "key_coverage": "Part de la question dans le passage d'où vient le passage clé",
+    "key_lacks": "Mots de la question absents de ce passage",
+    "confidence": "Confiance retenue pour classer les réponses",
+    "question": "Question",
 }
 SIGNAL_THRESHOLDS = {"coverage": "min_relevance", "similarity": "min_similarity",
-                     "grounding": "min_grounding", "subject": "extractive_min_subject"}
+                     "grounding": "min_grounding", "subject": "extractive_min_subject",
+                     "key_coverage": "min_key_coverage"}
 
 
 def _num(value: Any, digits: int = 3) -> str:

@@ -15,32 +15,8 @@ import json
 from typing import Any, AsyncIterator, Callable
 
 from clos.accounts import User
-from clos.answer.injection import REMOVED
-from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN
 from clos.errors import ClosError
 from clos.service import Service, answer_payload
-
-
-class Unscaffold:
-    """Streamed pieces in, the same text out without ``marks``; a piece ending with the start
-    of a mark (« >> ») is held until the next one tells whether the mark follows."""
-
-    def __init__(self, marks: tuple[str, ...] = (FENCE_OPEN, FENCE_CLOSE, REMOVED)) -> None:
-        self.marks = marks
-        self.held = ""
-
-    def feed(self, piece: str) -> str:
-        text = self.held + piece
-        for mark in self.marks:
-            text = text.replace(mark, "")
-        keep = max((n for mark in self.marks for n in range(1, len(mark))
-                    if text.endswith(mark[:n])), default=0)
-        self.held = text[len(text) - keep:] if keep else ""
-        return text[:len(text) - keep]
-
-    def flush(self) -> str:
-        text, self.held = self.held, ""
-        return text
 
 
 async def ask_events(service: Service, user: User, question: str,
@@ -49,12 +25,9 @@ async def ask_events(service: Service, user: User, question: str,
     (so the route can still answer 404/503/400), later failures arrive as ``error``."""
     loop = asyncio.get_running_loop()
     events: asyncio.Queue = asyncio.Queue()
-    unscaffold = Unscaffold()
 
-    def on_token(piece: str) -> None:  # on the worker thread, one piece after the other
-        piece = unscaffold.feed(piece)
-        if piece:
-            loop.call_soon_threadsafe(events.put_nowait, piece)
+    def on_token(piece: str) -> None:  # on the worker thread; the library strips the fences
+        loop.call_soon_threadsafe(events.put_nowait, piece)
 
     ticket = service.submit_ask(user, question, collection, on_token)
     done = asyncio.wrap_future(ticket.future)
@@ -76,9 +49,6 @@ async def ask_events(service: Service, user: User, question: str,
                 break
         while not events.empty():
             yield "token", {"text": events.get_nowait()}
-        tail = unscaffold.flush()
-        if tail:
-            yield "token", {"text": tail}
         try:
             answer = done.result()
         except ClosError as exc:
