@@ -96,6 +96,8 @@ class BackgroundVectors:
                     self._fill(cid)
             except ClosError as exc:  # logged; the next wake-up tries again
                 log.warning("vecteurs en arrière-plan : %s", exc.message)
+            except Exception:  # never let the worker die: later uploads still need it
+                log.exception("vecteurs en arrière-plan : erreur inattendue")
             finally:
                 with self._cond:
                     self._busy = False
