@@ -12,7 +12,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_foundation.py", "bench_eval.py", "bench_tried.py", "bench_govern.py",
            "bench_impact.py", "bench_domain.py", "bench_reading.py", "bench_store.py",
-           "bench_ingest_scale.py", "bench_kill.py", "bench_web.py"]
+           "bench_ingest_scale.py", "bench_kill.py", "bench_web.py", "bench_web_vectors.py",
+           "bench_web_store.py"]
 
 
 def main() -> None:

@@ -31,6 +31,30 @@ def test_migrations_are_numbered_and_applied_once(tmp_path):
     assert again.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_threads_opening_a_new_database_at_once_all_get_it(tmp_path):
+    """`clos serve`'s threads (and two processes) may open a new index together: one migrates,
+    the others wait and find it done; a collection created by two at once is one row."""
+    import threading
+
+    for attempt in range(10):
+        store, errors, ids = SQLiteStore(tmp_path / f"db{attempt}.sqlite3"), [], []
+
+        def first_use():
+            try:
+                ids.append(store.collection_id("rh"))
+            except StoreError as exc:  # before: « table … already exists », « locked »
+                errors.append(exc)
+
+        threads = [threading.Thread(target=first_use) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(set(ids)) == 1 and len(ids) == 4
+        assert store.schema_version() == migrations()[-1][0]
+        store.close()
+
+
 def test_chunk_count_is_kept_until_this_or_another_connection_writes(tmp_path):
     store = SQLiteStore(tmp_path / "db.sqlite3")
     cid = store.collection_id("rh")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from datetime import date
 
 import pytest
@@ -45,6 +46,21 @@ def postgres_reachable() -> str | None:
         return f"serveur injoignable ({exc})".strip()
 
 
+def forget_vault_key(schema: str) -> None:
+    """Delete the pseudonym key a test's store created (``cache_dir/secrets``, one per store)."""
+    import psycopg
+
+    from clos.settings import Settings
+    from clos.store.pg_vault import key_name
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        found = conn.execute("SELECT to_regclass(%s)", (f"{schema}.pseudonym_vault_key",))
+        if found.fetchone()[0] is None:
+            return
+        row = conn.execute(f"SELECT store_id FROM {schema}.pseudonym_vault_key").fetchone()
+    (Path(Settings.load().cache_dir) / "secrets" / key_name(row[0])).unlink(missing_ok=True)
+
+
 def drop_schema(schema: str) -> None:
     import psycopg
 
@@ -52,17 +68,23 @@ def drop_schema(schema: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-@pytest.fixture
-def pg_url():
-    """A PostgreSQL store URL on a fresh schema, dropped after the test."""
+def require_postgres() -> None:
+    """Skip the test (fail it with ``CLOS_REQUIRE_POSTGRES=1``) when the server is unreachable."""
     why = postgres_reachable()
     if why is not None:
         message = f"PostgreSQL à {PG_URL} : {why}."
         if os.environ.get("CLOS_REQUIRE_POSTGRES") == "1":
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL store URL on a fresh schema, dropped after the test."""
+    require_postgres()
     schema = f"clos_test_{uuid.uuid4().hex[:12]}"
     yield f"{PG_URL}?schema={schema}"
+    forget_vault_key(schema)
     drop_schema(schema)
 
 
@@ -208,6 +230,97 @@ def test_answers_and_runs_are_logged(store):
     store.log_ingest_error(run, "/x.pdf", "PDF chiffré")
     store.finish_run(run, files_seen=3, files_failed=1)
     assert store.stats()["answers"] == 1
+
+
+# -------------------------------------------------------------------------- accounts
+def test_accounts_grants_audit_and_conversations(store):
+    """The account store (store/accounts.py) on both backends, the web pages' reads included."""
+    rh, fin = store.collection_id("rh"), store.collection_id("finances")
+    assert store.user_count() == 0
+    uid = store.add_user("agent", "$argon2id$h", ["rh", "rh", "lecteurs"])
+    with pytest.raises(StoreError, match="existe déjà"):
+        store.add_user("agent", "$argon2id$autre", [])
+    assert store.add_user_groups("agent", ["rh", "paie"]) and not store.add_user_groups("x", ["a"])
+    user = store.user("agent")
+    assert (user["id"], user["groups"], user["disabled"]) == (uid, ["lecteurs", "paie", "rh"], 0)
+    assert store.set_password_hash("agent", "$argon2id$neuf") and \
+        store.user("agent")["password_hash"] == "$argon2id$neuf"
+    assert not store.set_password_hash("personne", "h") and store.user("personne") is None
+    assert [u["name"] for u in store.users()] == ["agent"] and store.user_count() == 1
+
+    store.add_token(uid, "d" * 64, "tableur")
+    assert store.user_by_token("d" * 64)["name"] == "agent" and store.user_by_token("e") is None
+    used = store.conn.execute("SELECT last_used_at FROM api_tokens").fetchone()[0]
+    assert used and used.endswith("Z")
+
+    store.grant(rh, "rh", read=True, write=True)
+    store.grant(fin, "rh", read=True, write=False)
+    store.grant(fin, "finances", read=False, write=True)  # write implies read
+    assert store.collection_rights(["rh"]) == {"rh": (True, True), "finances": (True, False)}
+    assert store.collection_rights(["finances", "autre"]) == {"finances": (True, True)}
+    assert store.collection_rights([]) == {}
+    store.grant(fin, "rh", read=False, write=False)
+    assert [(g["collection"], g["group_name"]) for g in store.grants()] == [
+        ("finances", "finances"), ("rh", "rh")]
+
+    first = store.audit("agent", "login")
+    second = store.audit("admin", "upload", "rh", {"fichiers": ["é.pdf"]})
+    assert second > first
+    entries = store.audit_entries()
+    assert [e["action"] for e in entries] == ["upload", "login"]
+    assert entries[0]["detail"] == {"fichiers": ["é.pdf"]} and entries[0]["collection"] == "rh"
+    assert [e["action"] for e in store.audit_entries(user="agent")] == ["login"]
+    assert store.audit_entries(since="2999-01-01") == [] and len(store.audit_entries(limit=1)) == 1
+
+    doc_id = _put(store, rh, _doc("/rh/note.txt", "Les frais de repas sont remboursés."))
+    answer = Answer("Q ?", "R.", False, [], "m", Usage(1, 2), Timings())
+    a1, a2 = store.log_answer(rh, answer), store.log_answer(None, answer)
+    store.save_conversation_answer(a1, "agent", rh, {"answer": "première"})
+    store.save_conversation_answer(a1, "agent", rh, {"answer": "R."})  # replaced, not doubled
+    store.save_conversation_answer(a2, "agent", None, {"answer": "sans collection"})
+    talk = store.conversation("agent")
+    assert [(t["answer_id"], t["collection"], t["payload"]["answer"]) for t in talk] == [
+        (a1, "rh", "R."), (a2, None, "sans collection")]
+    assert [t["answer_id"] for t in store.conversation("agent", rh)] == [a1]
+    assert store.conversation("autre") == []
+    assert store.conversation_answer(a1)["user_name"] == "agent"
+    assert store.conversation_answer(999_999) is None
+
+    (listed,) = store.documents(rh)
+    assert (listed["id"], listed["path"], listed["chunks"]) == (doc_id, "/rh/note.txt", 1)
+    assert store.document(doc_id)["collection"] == "rh" and store.document(999_999) is None
+    chunk_id = store.search(rh, '"rembours"', 5)[0].chunk_id
+    source = store.chunk_source(chunk_id)
+    assert (source["document_id"], source["collection"], source["page"]) == (doc_id, "rh", 1)
+    assert store.chunk_source(999_999) is None
+    assert store.vector_progress(rh, "m") == (0, 1)
+    store.add_vectors("m", [(chunk_id, b"\x00" * 8)])
+    assert store.vector_progress(rh, "m") == (1, 1) and store.vector_progress(fin, "m") == (0, 0)
+    assert store.last_run(rh) is None
+    run = store.start_run(rh)
+    store.log_ingest_error(run, "/rh/x.pdf", "PDF chiffré")
+    assert store.last_run(rh)["errors"] == [{"path": "/rh/x.pdf", "reason": "PDF chiffré"}]
+
+
+def test_accounts_and_journal_writes_leave_the_search_caches_valid(store, target):
+    """Searches cache vectors and term statistics until ``data_version`` moves: logins,
+    tokens, the audit log, conversations, answers and impacts change nothing they read."""
+    cid = store.collection_id("rh")
+    _put(store, cid, _doc("/rh/a.txt", "Les frais de repas sont remboursés."))
+    before = store.data_version()
+    uid = store.add_user("agent", "$argon2id$h", ["rh"])
+    store.add_token(uid, "d" * 64)
+    store.user_by_token("d" * 64)
+    store.grant(cid, "rh", read=True, write=False)
+    store.audit("agent", "ask", "rh", {"question": "Q ?"})
+    answer_id = store.log_answer(cid, Answer("Q ?", "R.", False, [], "m", Usage(1, 2), Timings()))
+    store.save_conversation_answer(answer_id, "agent", cid, {"answer": "R."})
+    store.add_impact({"kind": "answer", "ref_id": answer_id, "collection_id": cid,
+                      "energy_wh": 0.1, "gco2e": 0.01, "method": "cpu"})
+    assert store.data_version() == before
+    if is_postgres(target):  # SQLite's counter moves for other connections' commits only
+        _put(store, cid, _doc("/rh/b.txt", "Le budget est voté en mars."))
+        assert store.data_version() > before
 
 
 # ------------------------------------------------------------------------ governance

@@ -3,6 +3,8 @@ and checksums), searches the same, and an interrupted copy resumes where it stop
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -14,6 +16,7 @@ from clos.store import store_at
 from clos.store.copy import _primary_key, _table_names, copy_store
 from clos.types import Answer, Timings, Usage
 
+from test_pseudonym_vault import schema_text
 from test_store_contract import pg_url  # noqa: F401  (fixture)
 
 TEXTS = {
@@ -56,7 +59,16 @@ def test_sqlite_to_postgres_and_back_loses_nothing(source, pg_url, tmp_path):
         "documents", "chunks", "chunk_vectors", "governance_reviews", "governance_pseudonyms",
         "impacts", "answers", "(index lexical)"}
     assert sum(r.copied for r in report) > 20
+    # The vault travels, decrypted and encrypted again under each store's key, never in clear.
+    (vault,) = [r for r in report if r.table == "(pseudonymes chiffrés)"]
+    assert vault.copied >= 1 and vault.source_rows == vault.target_rows >= 1
+    assert "MARTIN" not in schema_text(pg)
     copy_store(pg, back)
+    cid = lite.collection_id("mairie")
+    people = [[(e["type"], e["n"], e["original"]) for e in s.pseudonym_vault().entries(cid)]
+              for s in (lite, pg, back)]
+    assert people[0] == people[1] == people[2] and ("PERSONNE", 1, "Sophie MARTIN") in people[0]
+    assert back.pseudonym_vault().path == tmp_path / "pseudonyms.sqlite3"
     for question in ("frais de déplacement des agents", "budget voté en mars", "restauration scolaire"):
         assert _search(lite, question) == _search(pg, question) == _search(back, question)
         assert _search(lite, question)
@@ -103,6 +115,9 @@ def test_cli_migrate_store_reports_in_french(source, pg_url, tmp_path):
     result = CliRunner().invoke(app, ["migrate-store", str(source), pg_url])
     assert result.exit_code == 0, result.output
     assert "Copie vérifiée" in result.output and "identiques" in result.output
+    said = " ".join(result.output.split())
+    assert re.search(r"Pseudonymes copiés : [1-9]", said)
+    assert "secrets/pseudonyms-" in said.replace(" ", "")
     bad = CliRunner().invoke(app, ["migrate-store", str(source), str(source)])
     assert bad.exit_code == 1 and "même base" in bad.output
 

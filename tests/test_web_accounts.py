@@ -1,5 +1,6 @@
 """Accounts, rights, the fair queue, the source view and the CLI around `clos serve`
-(library level: real SQLite, real PDF, real threads; no model)."""
+(library level: real SQLite and real PostgreSQL for the accounts, real PDF, real threads; no
+model)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from clos.scheduler import FairScheduler
 from clos.sourceview import quote_parts, view
 from clos.store import open_store
 
+from test_store_contract import pg_url, target  # noqa: F401  (fixtures: both backends)
+
 PDF = "corpus/deliberations-montpellier/pdf/2014-04-24-0000071251.pdf"
 
 
 @pytest.fixture
-def accounts(settings):
-    store = open_store(settings)
+def accounts(settings, target):
+    """Accounts on a SQLite file, then on a PostgreSQL schema (``target``)."""
+    store = open_store(settings.replace(store=target))
     yield Accounts(store)
     store.close()
 
@@ -137,7 +141,10 @@ def test_text_source_view_marks_the_passage():
     assert v.text[start:end].split() == "Le montant est de 12 euros par repas".split()
 
 
-def test_cli_accounts_grants_audit_and_bind_refusal(settings):
+def test_cli_accounts_grants_audit_and_bind_refusal(settings, target, monkeypatch):
+    """The same commands on a SQLite file and on PostgreSQL (``CLOS_STORE``)."""
+    monkeypatch.setenv("CLOS_STORE", target)
+    settings = settings.replace(store=target)
     runner = CliRunner()
     out = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
     assert out.exit_code == 1 and "aucun compte" in out.output

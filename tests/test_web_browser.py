@@ -126,6 +126,9 @@ def test_pages_are_accessible_keyboard_usable_and_inert(page, server):
     # Another group's collection does not exist for this user, on any page.
     options = page.locator("#collection-choice option").all_inner_texts()
     assert options and not any("finances" in o for o in options)
+    page.click("#posture a")  # the footer's « À propos »: the posture (none chosen here)
+    assert "aucune posture choisie" in page.inner_text("#posture-line")
+    axe(page, "a-propos")
     page.goto("/rapport/contenu?collection=rh")  # the framed report, scanned as its own page
     axe(page, "rapport-contenu")
     shot(page, "rapport-contenu")

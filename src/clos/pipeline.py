@@ -97,9 +97,10 @@ class Clos:
     # ---------------------------------------------------------------- ingest
     def ingest(
         self, paths: Iterable[Path | str], *, collection: str | None = None, sync: bool = False,
-        progress: IngestProgress | None = None,
+        progress: IngestProgress | None = None, vectors: bool = True,
     ) -> IngestReport:
-        """Index new and changed files; with ``sync``, forget files gone from the given folders."""
+        """Index new and changed files; with ``sync``, forget files gone from the given folders;
+        ``vectors=False`` leaves the vectors to the caller (`clos serve`: in the background)."""
         name = collection or self.settings.collection
         roots = [Path(p).expanduser().resolve() for p in paths]
         missing = [str(r) for r in roots if not r.exists()]
@@ -142,7 +143,7 @@ class Clos:
             # this run's chunks and any an earlier run left without one.
             try:
                 report.vectors += self.embed_pending(cid, progress=progress,
-                                                     expected=report.chunks)
+                                                     expected=report.chunks) if vectors else 0
             except ModelError as exc:  # an embeddings server down: the documents stay searchable
                 report.errors.append(("(vecteurs)", f"{exc.message} Les documents restent "
                                       "consultables par mots ; les vecteurs manquants seront "
@@ -184,11 +185,13 @@ class Clos:
             self._changed()
         return found
 
-    def embed_pending(self, collection_id: int, *, progress=None, expected: int = 0) -> int:
+    def embed_pending(self, collection_id: int, *, progress=None, expected: int = 0,
+                      limit: int | None = None) -> int:
         """Embed the collection's chunks that have no vector for the current embedder, by
         batches (a server gets embed_batch × embed_workers texts per round, its workers all
         busy). ``progress`` may have ``vectors_start(total)`` / ``vectors_advance(done)``;
-        ``expected`` is the number of chunks this run indexed (the bar grows if more wait)."""
+        ``expected`` is the number of chunks this run indexed (the bar grows if more wait);
+        ``limit``: stop after about that many. Returns the chunks embedded (0: none left)."""
         if self.embedder is None:
             return 0
         start = getattr(progress, "vectors_start", None)
@@ -196,8 +199,9 @@ class Clos:
         if start:
             start(expected)
         s = self.settings
+        batch = min(max(32, s.embed_batch * s.embed_workers), limit or 1 << 30)
         done = embed_pending(self.store, self.embedder, collection_id, windows=s.dense_windows,
-                             batch=max(32, s.embed_batch * s.embed_workers), progress=advance)
+                             batch=batch, progress=advance, limit=limit)
         if done:
             self._changed()
         return done

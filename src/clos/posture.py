@@ -97,6 +97,27 @@ def describe(settings: Any) -> tuple[str, list[str]]:
     return f"{posture.label} — {posture.summary}", [*posture.forbids, *extra]
 
 
+def overview(settings: Any) -> dict[str, Any]:
+    """What `clos doctor` and the web app (footer, « À propos ») show of the posture:
+    ``{"name": str | None, "label": str, "line": str, "forbids": [str], "servers": [{"key",
+    "url", "allowed": bool, "message"}]}``, all French (the posture's own words)."""
+    from clos.errors import ClosError
+
+    posture = current(settings)
+    line, forbids = describe(settings)
+    servers = []
+    for key, url in servers_of(settings):
+        try:
+            check_server(settings, key, url)
+            servers.append({"key": key, "url": url, "allowed": True,
+                            "message": f"{url} : autorisé par la posture"})
+        except ClosError as exc:
+            servers.append({"key": key, "url": url, "allowed": False, "message": exc.message})
+    return {"name": posture.name if posture else None,
+            "label": posture.label if posture else "aucune", "line": line,
+            "forbids": forbids, "servers": servers}
+
+
 def servers_of(settings: Any) -> list[tuple[str, str]]:
     """(setting name, address) of every server the settings would send data to."""
     found = []

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from clos.accounts import LOCAL, Accounts, User
 from clos.errors import AccessError, ClosError, IngestError
 from clos.ingest import SUPPORTED_EXTENSIONS
+from clos.background import BackgroundVectors
 from clos.scheduler import FairScheduler, Ticket
 from clos.settings import Settings
 from clos.types import Answer
@@ -45,8 +46,14 @@ class Service:
         self.accounts = Accounts(self.store)
         self.scheduler = FairScheduler(max_waiting=self.settings.serve_queue_max,
                                        per_user=self.settings.serve_queue_per_user)
+        # Uploads index by words and return; vectors follow here (and, at start, those an
+        # earlier `clos ingest` left pending). The store is opened (migrated) first, here.
+        self.store.schema_version()
+        self.vectors = BackgroundVectors(self.clos, self.scheduler)
+        self.vectors.wake()
 
     def close(self) -> None:
+        self.vectors.close()
         self.scheduler.close()
         self.clos.close()
 
@@ -161,10 +168,16 @@ class Service:
         return out
 
     def sync_status(self, user: User, collection: str) -> dict[str, Any] | None:
-        """The latest ingestion run of the collection (counts, dates, per-file errors)."""
-        run = self.store.last_run(self.accounts.require(user, collection))
+        """The latest ingestion run of the collection (counts, dates, per-file errors), with
+        ``vectors``: ``{"done", "total", "running"}`` when an embedder is on (else None)."""
+        cid = self.accounts.require(user, collection)
+        run = self.store.last_run(cid)
         if run:
             run["errors"] = [{**e, "name": Path(e["path"]).name} for e in run["errors"]]
+            embedder = self.clos.embedder
+            if embedder is not None:
+                done, total = self.store.vector_progress(cid, embedder.name)
+                run["vectors"] = {"done": done, "total": total, "running": not self.vectors.idle}
         return run
 
     def create_collection(self, user: User, name: str) -> None:
@@ -206,7 +219,8 @@ class Service:
         report = None
         if saved:
             report = self.scheduler.run(user.name, lambda: self.clos.ingest(
-                saved, collection=collection))
+                saved, collection=collection, vectors=False))
+            self.vectors.wake(self.store.collection_id(collection, create=False))
             errors += [{"file": Path(p).name, "reason": r} for p, r in report.errors]
         self.accounts.audit(user, "upload", collection, files=[p.name for p in saved],
                             errors=len(errors))
@@ -242,7 +256,8 @@ class Service:
         if not folder.is_dir():
             raise IngestError(folder, "aucun fichier téléversé dans cette collection")
         report = self.scheduler.run(user.name, lambda: self.clos.ingest(
-            [folder], collection=collection, sync=True))
+            [folder], collection=collection, sync=True, vectors=False))
+        self.vectors.wake(self.store.collection_id(collection, create=False))
         self.accounts.audit(user, "reindex", collection, indexed=report.indexed)
         return asdict(report)
 

@@ -21,6 +21,10 @@ TEXT = {
     "same": "Identiques", "yes": "oui", "no": "NON",
     "done": "Copie vérifiée : {n} tables identiques.",
     "same_target": "La source et la destination sont la même base.",
+    "vault": "Pseudonymes copiés : {n}, déchiffrés avec la clé de la source et chiffrés à"
+             " nouveau avec celle de la destination, « {key} ». Toute machine qui utilisera la"
+             " destination doit avoir ce fichier (même dossier, droits 0600) ; ne le copiez"
+             " jamais avec l'index.",
 }
 
 
@@ -35,7 +39,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from clos.errors import StoreError
         from clos.store import store_at
-        from clos.store.copy import copy_store
+        from clos.store.copy import VAULT, copy_store
         from clos.store.postgres import redact
 
         if src == dst:
@@ -45,6 +49,7 @@ def register(app: typer.Typer) -> None:
             with console.status("", spinner="dots") as status:
                 report = copy_store(source, target, batch=batch, progress=lambda table, n:
                                     status.update(f"{table} : {n}"))
+            key = target.pseudonym_vault().key_path
         finally:
             source.close()
             target.close()
@@ -59,3 +64,5 @@ def register(app: typer.Typer) -> None:
                           TEXT["yes"] if r.same else TEXT["no"])
         console.print(table)
         console.print(TEXT["done"].format(n=len(report)))
+        carried = [r.copied for r in report if r.table == VAULT]
+        console.print(TEXT["vault"].format(n=sum(carried), key=key))

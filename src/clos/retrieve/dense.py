@@ -219,20 +219,25 @@ def embed_chunks(store: VectorStore, embedder: Embedder, chunks: list[tuple[int,
 
 
 def embed_pending(store: VectorStore, embedder: Embedder, collection_id: int, *, batch: int = 32,
-                  progress=None, windows: bool = False) -> int:
+                  progress=None, windows: bool = False, limit: int | None = None) -> int:
     """Embed every chunk of the collection that has no vector for this embedder yet (and the
-    windows of every chunk that has none, when ``windows``: turning them on later works)."""
+    windows of every chunk that has none, when ``windows``: turning them on later works);
+    with ``limit``, stop once that many chunks (and as many windows' chunks) are done, so a
+    caller can interleave other work; a call that finds no chunk vector to write finishes
+    the windows, so "0 returned" means nothing is left. Returns the chunk vectors written."""
     done = 0
-    while True:
+    while limit is None or done < limit:
         pending = store.pending_vectors(collection_id, embedder.name, batch)
         if not pending:
             break
         done += embed_chunks(store, embedder, pending, windows=windows)
         if progress is not None:
             progress(done)
-    while windows:
+    windowed = 0
+    while windows and (limit is None or not done or windowed < limit):
         pending = store.pending_vectors(collection_id, window_model(embedder), batch)
         if not pending:
             break
         store.add_vectors(window_model(embedder), window_blobs(embedder, pending))
+        windowed += len(pending)
     return done  # chunk vectors: windows are read per search, nothing cached to invalidate

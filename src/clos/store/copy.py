@@ -7,6 +7,12 @@ be partial, is copied again). The lexical index is rebuilt in the destination's 
 the source's analysed terms (FTS5 rows ⇄ tsvector rows with their BM25 statistics). At the end,
 each table's row count and SHA-256 of its rows (in key order, values in a canonical form) are
 compared with the source's; any difference raises ``StoreError``.
+
+The pseudonym vault (a SQLite index's ``pseudonyms.sqlite3``, a PostgreSQL store's encrypted
+``pseudonym_vault`` table) is carried too: each entry is decrypted with the source's key and
+written, with its number, under the destination's (``_carry_vault``), then both sides' decrypted
+entries are compared like a table. Rows an older source still holds in clear are first moved
+into its vault, so they never travel in clear.
 """
 
 from __future__ import annotations
@@ -25,8 +31,11 @@ ORDER = ("collections", "documents", "chunks", "chunk_vectors", "ingest_runs", "
          "answers", "governance_policies", "governance_allowlist", "governance_pseudonyms",
          "governance_reviews", "governance_flags", "governance_pii_counts", "impacts")
 INDEX = "(index lexical)"  # the pseudo-table of the analysed terms
-# Each store's own bookkeeping: not data.
-SKIP = {"schema_migrations", "store_state", "fts_terms", "chunks_fts", "chunks_vocab"}
+VAULT = "(pseudonymes chiffrés)"  # the pseudo-table of the vault's entries
+# Each store's own bookkeeping, not data; and the vault's tables, whose rows are encrypted under
+# each store's own key (carried by ``_carry_vault``, not as rows).
+SKIP = {"schema_migrations", "store_state", "fts_terms", "chunks_fts", "chunks_vocab",
+        "pseudonym_vault", "pseudonym_vault_key"}
 
 
 @dataclass
@@ -54,12 +63,14 @@ def copy_store(source: Any, target: Any, *, batch: int = 2000,
     if batch < 1:
         raise ValueError("batch must be positive")
     report = []
+    source.pseudonym_vault()  # moves an older source's clear rows into its vault first
     for table in _tables(source, target):
         columns, key = _layout(source, target, table)
         copied = _copy_table(source, target, table, columns, key, batch, progress)
         report.append(_compare(source, target, table, columns, key, copied))
     copied = _copy_index(source, target, batch, progress)
     report.append(_compare(source, target, INDEX, ["chunk_id", "body", "meta"], ["chunk_id"], copied))
+    report.append(_carry_vault(source, target, progress))
     if isinstance(target, PostgresStore):
         _run(target, "ANALYZE")  # planner statistics for the rows just written
         with target.transaction() as conn:
@@ -199,6 +210,35 @@ def _index_rows(store: Any, after: Any, limit: int, *, descending: bool = False)
     order = "DESC" if descending else "ASC"
     return _run(store, f"SELECT {key}, body, meta FROM {table} {where} ORDER BY {key} {order}"
                        " LIMIT ?", ((after,) if after is not None else ()) + (limit,))
+
+
+def _carry_vault(source: Any, target: Any,
+                 progress: Callable[[str, int], None] | None) -> TableCopy:
+    """Every vault entry of every collection, decrypted from the source, written encrypted
+    into the target's vault with its number (collection ids are kept by the copy); entries
+    already there are left as they are, so a resumed copy writes only the missing ones
+    (``copied`` counts those)."""
+    ids = [int(r[0]) for r in _run(source, "SELECT id FROM collections ORDER BY id")]
+    mine, theirs = source.pseudonym_vault(), target.pseudonym_vault()
+    copied = 0
+    for cid in ids:
+        before = len(theirs.entries(cid))
+        for i, e in enumerate(mine.entries(cid), 1):
+            theirs.number(cid, e["type"], e["key"], e["original"], n=e["n"])
+            if progress and i % 500 == 0:
+                progress(VAULT, copied + i)
+        copied += len(theirs.entries(cid)) - before
+    (n_src, h_src), (n_dst, h_dst) = (_vault_digest(v, ids) for v in (mine, theirs))
+    return TableCopy(VAULT, copied, n_src, n_dst, h_src, h_dst)
+
+
+def _vault_digest(vault: Any, collection_ids: list[int]) -> tuple[int, str]:
+    digest, count = hashlib.sha256(), 0
+    for cid in collection_ids:
+        for e in vault.entries(cid):
+            digest.update(repr((cid, e["type"], e["n"], e["key"], e["original"])).encode())
+            count += 1
+    return count, digest.hexdigest()
 
 
 # ----------------------------------------------------------------- compare

@@ -1,5 +1,5 @@
 """Governance records in the store: reviews with their flags and personal-data counts, policies,
-the allow-list and the pseudonym mapping (tables of migration 002).
+the allow-list (tables of migration 002). The pseudonym mapping is the vault's (vault.py).
 
 Shared by both backends: the SQL is written once, in the subset SQLite and PostgreSQL agree on
 (``?`` placeholders, which the PostgreSQL connection rewrites; ``ON CONFLICT``; ``RETURNING``).
@@ -33,7 +33,7 @@ class GovernanceSQL:
 
     conn: Any
 
-    def transaction(self) -> Any:  # provided by the backend
+    def transaction(self, *, index: bool = True) -> Any:  # provided by the backend
         raise NotImplementedError
 
     # ----------------------------------------------------- collection settings
@@ -233,41 +233,3 @@ class GovernanceSQL:
                     " VALUES (?,?,?,?) ON CONFLICT (collection_id, key) DO UPDATE SET"
                     " documents = governance_public_names.documents + 1",
                     (collection_id, key, name, path))
-
-    # ------------------------------------------------------------- pseudonyms
-    def pseudonym_number(self, collection_id: int, type_: str, key: str, original: str) -> int:
-        """The number of ``[TYPE_n]`` for this normalised value, assigned atomically on first
-        sight (the next number of the type in the collection)."""
-        with self.transaction() as conn:
-            self._lock_pseudonyms(conn, collection_id)
-            conn.execute(
-                "INSERT INTO governance_pseudonyms (collection_id, type, key, n, original)"
-                " SELECT ?, ?, ?, COALESCE(MAX(n), 0) + 1, ? FROM governance_pseudonyms"
-                " WHERE collection_id = ? AND type = ? ON CONFLICT DO NOTHING",
-                (collection_id, type_, key, original, collection_id, type_),
-            )
-            row = conn.execute(
-                "SELECT n FROM governance_pseudonyms WHERE collection_id = ? AND type = ? AND key = ?",
-                (collection_id, type_, key),
-            ).fetchone()
-        return int(row[0])
-
-    def _lock_pseudonyms(self, conn: Any, collection_id: int) -> None:
-        """Serialise number assignment (SQLite's writer lock already does)."""
-
-    def pseudonyms_with_word(self, collection_id: int, type_: str,
-                             word: str) -> list[tuple[str, str]]:
-        """(key, original) of multi-word keys of this type holding ``word`` as a whole word."""
-        rows = self.conn.execute(
-            "SELECT key, original FROM governance_pseudonyms WHERE collection_id = ?"
-            " AND type = ? AND key LIKE '% %' AND (' ' || key || ' ') LIKE ?",
-            (collection_id, type_, f"% {word} %"),
-        ).fetchall()
-        return [(r["key"], r["original"]) for r in rows]
-
-    def pseudonyms(self, collection_id: int, type_: str | None = None) -> list[dict[str, Any]]:
-        """``{"type", "n", "original", "created_at"}`` of the collection, by type and number."""
-        sql = ("SELECT type, n, original, created_at FROM governance_pseudonyms"
-               " WHERE collection_id = ?" + (" AND type = ?" if type_ else "") + " ORDER BY type, n")
-        params: tuple = (collection_id, type_) if type_ else (collection_id,)
-        return [dict(r) for r in self.conn.execute(sql, params).fetchall()]

@@ -18,8 +18,9 @@ class JournalSQL(AnswersSQL):
     """Writing the answers log and the ingestion runs (reading the log: ``AnswersSQL``)."""
 
     def log_answer(self, collection_id: int | None, answer: Answer) -> int:
-        """Append ``answer`` (with its trace) to the answers log; returns its id."""
-        with self.transaction() as conn:
+        """Append ``answer`` (with its trace) to the answers log; returns its id. Nothing a
+        search reads changes: ``transaction(index=False)`` (the vectors stay cached)."""
+        with self.transaction(index=False) as conn:
             return int(conn.execute(
                 f"INSERT INTO answers ({', '.join(COLUMNS)})"
                 f" VALUES ({', '.join('?' for _ in COLUMNS)}) RETURNING id",

@@ -26,7 +26,7 @@ class LedgerSQL:
     # SQL of the local calendar day (YYYY-MM-DD) of ``i.created_at`` (ISO 8601 UTC text).
     LOCAL_DAY = "date(i.created_at, 'localtime')"
 
-    def transaction(self) -> Any:  # provided by the backend
+    def transaction(self, *, index: bool = True) -> Any:  # provided by the backend
         raise NotImplementedError
 
     def add_impact(self, values: dict[str, Any]) -> int:
@@ -36,7 +36,7 @@ class LedgerSQL:
             raise ValueError(f"unknown impact columns: {sorted(unknown)}")
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:  # searches read nothing here
             row = conn.execute(f"INSERT INTO impacts ({columns}) VALUES ({marks}) RETURNING id",
                                list(values.values())).fetchone()
         return int(row[0])

@@ -33,6 +33,22 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+def apply_migrations(raw: Any) -> None:
+    """Apply the missing migrations on ``raw`` (a psycopg connection), under an advisory lock:
+    several processes may open the store at once."""
+    with raw.transaction():
+        raw.execute("SELECT pg_advisory_xact_lock(hashtext('clos-migrations'))")
+        raw.execute("CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY,"
+                    " name TEXT, applied_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE"
+                    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))")
+        done = {r[0] for r in raw.execute("SELECT number FROM schema_migrations").fetchall()}
+        for number, name, sql in migrations():
+            if number not in done:
+                raw.execute(sql)
+                raw.execute("INSERT INTO schema_migrations (number, name) VALUES (%s, %s)",
+                            (number, name))
+
+
 def split_url(url: str) -> tuple[str, str | None]:
     """(libpq URL, schema) from a store URL: ``?schema=`` is Clos's, not libpq's."""
     parts = urlsplit(url)

@@ -13,6 +13,8 @@ default), in autocommit for reads; every write is one transaction.
   sending every vector once to each process; Debian's ``postgresql-15-pgvector`` is not in the
   project's package sources (bookworm), so it is detected, not required.
 - Journals (answers log, ingestion runs): SQL shared with SQLite, store/journal.py.
+- Pseudonyms: encrypted in the table ``pseudonym_vault``, the key outside the database
+  (``pg_vault``); never in clear.
 - Schema changes: numbered migrations of ``clos.store.pg_migrations``, applied under an advisory
   lock (several processes may open the store at once).
 
@@ -28,12 +30,13 @@ from typing import Any, Iterable, Iterator
 
 from clos.errors import StoreError
 from clos.store import pg_search
+from clos.store.accounts import AccountsSQL
 from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_schema: re-exported)
     _Connection,
     _Pooled,
     _row_factory,
+    apply_migrations,
     local_zone,
-    migrations,
     redact,
     scratch_schema,
     split_url,
@@ -45,10 +48,13 @@ from clos.store.governance import GovernanceSQL
 from clos.store.journal import JournalSQL
 from clos.store.ledger import LedgerSQL
 from clos.store.reading import ReadingSQL
+from clos.store.vault import VaultMixin
 from clos.store.vectors import HIT_COLUMNS, VectorsSQL, hit_from_row
 from clos.types import Chunk, Document, Hit
 
-class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL, JournalSQL,
+
+class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL,
+                    JournalSQL,
                     PostgresBoilerplate):
     """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
 
@@ -100,7 +106,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL, JournalSQL
                                   open=True, timeout=30, name="clos")
             pool.wait(timeout=10)
             with pool.connection() as raw:
-                self._migrate(raw)
+                apply_migrations(raw)
         except psycopg.Error as exc:  # PoolTimeout is one too
             if pool is not None:
                 pool.close()
@@ -108,37 +114,41 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL, JournalSQL
                              f" {exc}", detail=repr(exc)) from exc
         return pool
 
-    def _migrate(self, raw: Any) -> None:
-        with raw.transaction():
-            raw.execute("SELECT pg_advisory_xact_lock(hashtext('clos-migrations'))")
-            raw.execute("CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY,"
-                        " name TEXT, applied_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE"
-                        " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))")
-            done = {r[0] for r in raw.execute("SELECT number FROM schema_migrations").fetchall()}
-            for number, name, sql in migrations():
-                if number not in done:
-                    raw.execute(sql)
-                    raw.execute("INSERT INTO schema_migrations (number, name) VALUES (%s, %s)",
-                                (number, name))
-
     @property
     def conn(self) -> _Pooled:
         return _Pooled(self)
 
     @contextmanager
-    def transaction(self) -> Iterator[_Connection]:
-        """One write transaction; it first bumps the change counter (see migration 001)."""
+    def transaction(self, *, index: bool = True) -> Iterator[_Connection]:
+        """One write transaction; it first bumps the change counter (see migration 001) unless
+        ``index`` is False: accounts, the audit log and the journals change nothing a search
+        reads, and bumping for them made every question reload the collection's vectors."""
         import psycopg
 
         try:
             with self.pool.connection() as raw, raw.transaction():
-                raw.execute("UPDATE store_state SET changes = changes + 1 WHERE id = 1")
+                if index:
+                    raw.execute("UPDATE store_state SET changes = changes + 1 WHERE id = 1")
                 yield _Connection(raw)
         except psycopg.Error as exc:
             raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
 
-    def _lock_pseudonyms(self, conn: _Connection, collection_id: int) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(7411, ?)", (int(collection_id),))
+    @staticmethod
+    def _unique_violation(exc: BaseException | None) -> bool:
+        import psycopg
+
+        return isinstance(exc, psycopg.errors.UniqueViolation)
+
+    def _open_vault(self, settings: Any) -> Any:
+        """The encrypted table ``pseudonym_vault``, under this store's key (see pg_vault)."""
+        from clos.store.pg_vault import PgPseudonymVault
+
+        return PgPseudonymVault.open(self, settings)
+
+    def _vault_probe(self, settings: Any) -> tuple[Any, str, bytes | None]:
+        from clos.store.pg_vault import probe
+
+        return probe(self, settings)
 
     def schema_version(self) -> int:
         return int(self.conn.execute("SELECT MAX(number) FROM schema_migrations").fetchone()[0] or 0)
@@ -149,6 +159,7 @@ class PostgresStore(GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL, JournalSQL
         return row.fetchone() is not None
 
     def close(self) -> None:
+        self.close_vault()
         if self._pool is not None:
             self._pool.close()
             self._pool = None

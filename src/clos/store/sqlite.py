@@ -5,46 +5,32 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 from clos.errors import StoreError
-from clos.store.accounts_sqlite import AccountsSQLiteMixin
+from clos.store.accounts import AccountsSQL
 from clos.store.boilerplate import SQLiteBoilerplate
 from clos.store.base import guard_errors
 from clos.store.governance import GovernanceSQL
 from clos.store.ledger import LedgerSQL
 from clos.store.journal import JournalSQL
 from clos.store.reading import ReadingSQL
-from clos.store.vault import VaultMixin
+from clos.store.sqlite_open import connect, migrations  # noqa: F401  (migrations: re-exported)
+from clos.store.vault import PseudonymVault, VaultMixin, new_key
 from clos.store.vectors import HIT_COLUMNS, VectorsSQL, hit_from_row
 from clos.types import Chunk, Document, Hit
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(number, name, sql) for every migration shipped in clos.store.migrations, in order."""
-    found = []
-    for entry in resources.files("clos.store.migrations").iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:3].isdigit():
-            found.append((int(name[:3]), name[:-4], entry.read_text(encoding="utf-8")))
-    found.sort()
-    numbers = [n for n, _, _ in found]
-    if len(numbers) != len(set(numbers)):
-        raise StoreError("Deux migrations portent le même numéro.")
-    return found
-
-
-class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, ReadingSQL,
+class SQLiteStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL,
                   VectorsSQL, JournalSQL, SQLiteBoilerplate):
     """The embedded store. Opens lazily, one connection per thread (SQLite's rule).
 
-    Governance records, the impact ledger, vectors (``vectors``) and the journals (``journal``)
-    come from the mixins shared with PostgreSQL, accounts from
-    ``accounts_sqlite`` (migration 008), the pseudonym mapping from ``vault`` (its own encrypted
+    Governance records, the impact ledger, accounts (migration 008), vectors (``vectors``) and
+    the journals (``journal``) come from the mixins shared with PostgreSQL, the pseudonym
+    mapping from ``vault`` (its own encrypted
     file, ahead of the governance mixin's in-index table); every public method
     raises ``StoreError`` (French message) on a database error (see ``guard_errors`` below)."""
 
@@ -62,51 +48,47 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
         return conn
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate(conn)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(
-                f"Impossible d'ouvrir la base de données « {self.path} » : {exc}", detail=repr(exc)
-            ) from exc
-        return conn
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT,"
-            " applied_at TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
-        )
-        done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
-        for number, name, sql in migrations():
-            if number in done:
-                continue
-            with conn:  # each migration is atomic
-                for statement in _split_sql(sql):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, name)
-                )
+        return connect(self.path)
 
     def schema_version(self) -> int:
         row = self.conn.execute("SELECT MAX(number) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, index: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``index``: as PostgresStore's; SQLite counts changes itself)."""
         try:
             with self.conn as conn:
                 yield conn
         except sqlite3.Error as exc:
             raise StoreError(f"Erreur de la base de données : {exc}", detail=repr(exc)) from exc
 
+    @staticmethod
+    def _unique_violation(exc: BaseException | None) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError)
+
+    def _open_vault(self, settings: Any) -> PseudonymVault:
+        """The vault file beside the index, under ``cache_dir/secrets/pseudonyms.key``."""
+        from clos.accounts import secret_file
+
+        vault = PseudonymVault(self.path.parent / "pseudonyms.sqlite3",
+                               secret_file(settings, "pseudonyms.key", new_key))
+        vault.key_path = Path(settings.cache_dir) / "secrets" / "pseudonyms.key"
+        return vault
+
+    def _vault_probe(self, settings: Any) -> tuple[Path, str, bytes | None]:
+        path = self.path.parent / "pseudonyms.sqlite3"
+        token = None
+        if path.exists():
+            with closing(sqlite3.connect(path, timeout=30)) as conn:
+                found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pseudonyms'")
+                if found.fetchone() is not None:
+                    row = conn.execute("SELECT secret FROM pseudonyms LIMIT 1").fetchone()
+                    token = bytes(row[0]) if row else None
+        return Path(settings.cache_dir) / "secrets" / "pseudonyms.key", str(path), token
+
     def close(self) -> None:
-        if getattr(self, "_vault", None) is not None:
-            self._vault.close()
+        self.close_vault()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
@@ -119,9 +101,11 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
             return int(row[0])
         if not create:
             return None
-        with self.transaction() as conn:
-            cur = conn.execute("INSERT INTO collections (name) VALUES (?)", (name,))
-        return int(cur.lastrowid)
+        with self.transaction() as conn:  # another connection may create it meanwhile
+            conn.execute("INSERT INTO collections (name) VALUES (?) ON CONFLICT (name)"
+                         " DO NOTHING", (name,))
+            return int(conn.execute("SELECT id FROM collections WHERE name = ?",
+                                    (name,)).fetchone()[0])
 
     def collections(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
@@ -305,19 +289,3 @@ class SQLiteStore(VaultMixin, AccountsSQLiteMixin, GovernanceSQL, LedgerSQL, Rea
 
 
 guard_errors(SQLiteStore, sqlite3.Error)
-
-
-def _split_sql(sql: str) -> list[str]:
-    """Split a migration into statements (sqlite3.complete_statement handles quotes and triggers)."""
-    statements, buffer = [], ""
-    for line in sql.splitlines(keepends=True):
-        if line.strip().startswith("--") and not buffer.strip():
-            continue
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
-    return statements

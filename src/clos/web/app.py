@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -55,6 +55,11 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
     app.state.service = service
     app.state.templates = templates()
+    from clos.posture import overview
+
+    # The posture is fixed for the process (settings are loaded once): every page's footer
+    # names it, « À propos » lists what it forbids.
+    app.state.templates.env.globals["posture"] = overview(service.settings)
     app.add_middleware(SessionMiddleware,
                        secret_key=secret_file(service.settings, "session.key").hex(),
                        session_cookie="clos_session", max_age=SESSION_HOURS * 3600,

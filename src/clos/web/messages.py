@@ -82,6 +82,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.token": "Jeton d'API absent ou invalide.",
         "busy": "Clos est occupé. Réessayez dans {s} s.",
         "yes": "oui", "no": "non",
+        "docs.vectors": "Recherche par le sens : {done} extrait(s) sur {total} ont leur vecteur.",
+        "docs.vectors.pending": "Les autres sont calculés en arrière-plan ; en attendant, ces "
+                                "documents sont trouvés par leurs mots.",
+        "about.title": "À propos",
+        "about.intro": "Clos répond à partir des documents de vos collections, sur cette "
+                       "machine. La posture choisie par la collectivité face à l'IA fixe ce "
+                       "qu'il a le droit de faire.",
+        "posture.footer": "Posture face à l'IA :",
+        "posture.forbids.count": "{n} interdiction(s)",
+        "posture.title": "Posture de la collectivité face à l'IA",
+        "posture.forbids": "Ce qu'elle interdit",
+        "posture.nothing": "Cette posture n'interdit rien : tout reste journalisé et mesuré.",
+        "posture.servers": "Serveurs de modèle ou d'embeddings",
+        "posture.local": "Aucun : les modèles tournent sur cette machine, rien n'en sort.",
+        "posture.allowed": "autorisé par la posture", "posture.refused": "refusé par la posture",
     },
     "en": {
         "app": "Clos", "tagline": "Offline document assistant with sources",
@@ -156,6 +171,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.login": "Log in to continue.", "error.token": "Missing or invalid API token.",
         "busy": "Clos is busy. Try again in {s} s.",
         "yes": "yes", "no": "no",
+        "docs.vectors": "Search by meaning: {done} of {total} chunk(s) have their vector.",
+        "docs.vectors.pending": "The others are being computed in the background; meanwhile "
+                                "these documents are found by their words.",
+        "about.title": "About",
+        "about.intro": "Clos answers from your collections' documents, on this machine. The "
+                       "posture your organisation chose towards AI sets what it may do "
+                       "(described in French below).",
+        "posture.footer": "AI posture:",
+        "posture.forbids.count": "{n} prohibition(s)",
+        "posture.title": "The organisation's posture towards AI",
+        "posture.forbids": "What it forbids",
+        "posture.nothing": "This posture forbids nothing: everything is still logged and "
+                           "measured.",
+        "posture.servers": "Model or embedding servers",
+        "posture.local": "None: the models run on this machine, nothing leaves it.",
+        "posture.allowed": "allowed by the posture", "posture.refused": "refused by the posture",
     },
 }
 

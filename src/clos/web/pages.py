@@ -1,5 +1,5 @@
 """The pages: Connexion, Discuter, source view, « Comment cette réponse a été produite »,
-Documents, Rapport, Sobriété, Journal. Server-rendered; ``static/app.js`` only adds streaming."""
+Documents, Rapport, Sobriété, Journal, À propos (the posture). Server-rendered; ``static/app.js`` only adds streaming."""
 
 from __future__ import annotations
 
@@ -67,6 +67,12 @@ def language(code: str, request: Request):
     response.set_cookie("lang", "en" if code == "en" else "fr", max_age=365 * 86400,
                         samesite="strict")
     return response
+
+
+@router.get("/a-propos")
+def about(request: Request, user: User = Depends(page_user)):
+    """The posture and what it forbids (server addresses for administrators only)."""
+    return render(request, "about.html", user)
 
 
 @router.get("/")

@@ -1,21 +1,44 @@
-"""SQLite side of accounts (migration 008): users, groups, grants, API tokens, the audit log,
+"""Accounts in the store (migration 008): users, groups, grants, API tokens, the audit log,
 each user's conversation, and the reads the web pages need (documents, a chunk's source).
 
-Kept apart from ``sqlite.py`` and mixed into ``SQLiteStore`` so the store's other roles can move
-(PostgreSQL) without touching this block; the contract is ``protocol.AccountStore``.
+Shared by both backends, like ``governance.py``: the SQL is written once in the subset SQLite
+and PostgreSQL agree on (``?`` placeholders, which the PostgreSQL connection rewrites;
+``ON CONFLICT``; ``RETURNING``; timestamps written by Python, ``utc_now``). Writes here change
+nothing a search reads: ``transaction(index=False)``. The one dialect
+difference, how a unique-constraint violation shows, is the backend's ``_unique_violation``.
+The contract is ``protocol.AccountStore``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import time
 from typing import Any, Iterable
 
 from clos.errors import StoreError
+from clos.store.governance import utc_now
 
 
-class AccountsSQLiteMixin:
-    """Methods over the tables of migration 008. Needs ``conn`` and ``transaction()``."""
+# A token's last use is kept to the minute: writing it on each API call was one more write
+# transaction per request (bench/bench_web_store.py).
+TOKEN_USE_SECONDS = 60
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+class AccountsSQL:
+    """Methods over the tables of migration 008. Needs ``conn``, ``transaction()`` and
+    ``_unique_violation(driver error) -> bool`` from the backend."""
+
+    conn: Any
+
+    def transaction(self, *, index: bool = True) -> Any:  # provided by the backend
+        raise NotImplementedError
+
+    def _unique_violation(self, exc: BaseException | None) -> bool:  # provided by the backend
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ users
     def user_count(self) -> int:
@@ -24,20 +47,19 @@ class AccountsSQLiteMixin:
     def add_user(self, name: str, password_hash: str, groups: Iterable[str]) -> int:
         """Create a user with its groups; StoreError (French) if the name is taken."""
         try:
-            with self.transaction() as conn:
-                cur = conn.execute("INSERT INTO users (name, password_hash) VALUES (?, ?)",
-                                   (name, password_hash))
-                user_id = int(cur.lastrowid)
-                conn.executemany("INSERT OR IGNORE INTO user_groups (user_id, name) VALUES (?, ?)",
-                                 [(user_id, g) for g in groups])
+            with self.transaction(index=False) as conn:
+                user_id = int(conn.execute(
+                    "INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)"
+                    " RETURNING id", (name, password_hash, utc_now())).fetchone()[0])
+                self._add_groups(conn, user_id, groups)
         except StoreError as exc:
-            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+            if self._unique_violation(exc.__cause__):
                 raise StoreError(f"Le compte « {name} » existe déjà.") from exc
             raise
         return user_id
 
     def set_password_hash(self, name: str, password_hash: str) -> bool:
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             cur = conn.execute("UPDATE users SET password_hash = ? WHERE name = ?",
                                (password_hash, name))
         return cur.rowcount > 0
@@ -46,10 +68,16 @@ class AccountsSQLiteMixin:
         user = self.user(name)
         if user is None:
             return False
-        with self.transaction() as conn:
-            conn.executemany("INSERT OR IGNORE INTO user_groups (user_id, name) VALUES (?, ?)",
-                             [(user["id"], g) for g in groups])
+        with self.transaction(index=False) as conn:
+            self._add_groups(conn, user["id"], groups)
         return True
+
+    @staticmethod
+    def _add_groups(conn: Any, user_id: int, groups: Iterable[str]) -> None:
+        rows = [(user_id, g) for g in dict.fromkeys(groups)]
+        if rows:
+            conn.executemany("INSERT INTO user_groups (user_id, name) VALUES (?, ?)"
+                             " ON CONFLICT (user_id, name) DO NOTHING", rows)
 
     def user(self, name: str) -> dict[str, Any] | None:
         """``{"id", "name", "password_hash", "groups": [...], "disabled"}`` or None."""
@@ -60,33 +88,39 @@ class AccountsSQLiteMixin:
         rows = self.conn.execute("SELECT * FROM users ORDER BY name").fetchall()
         return [self._with_groups(r) for r in rows]
 
-    def _with_groups(self, row: sqlite3.Row) -> dict[str, Any]:
+    def _with_groups(self, row: Any) -> dict[str, Any]:
         groups = [r[0] for r in self.conn.execute(
             "SELECT name FROM user_groups WHERE user_id = ? ORDER BY name", (row["id"],))]
         return {**dict(row), "groups": groups}
 
     # ----------------------------------------------------------------- tokens
     def add_token(self, user_id: int, digest: str, label: str = "") -> int:
-        with self.transaction() as conn:
-            cur = conn.execute("INSERT INTO api_tokens (user_id, digest, label) VALUES (?, ?, ?)",
-                               (user_id, digest, label))
-        return int(cur.lastrowid)
+        with self.transaction(index=False) as conn:
+            return int(conn.execute(
+                "INSERT INTO api_tokens (user_id, digest, label, created_at) VALUES (?, ?, ?, ?)"
+                " RETURNING id", (user_id, digest, label, utc_now())).fetchone()[0])
 
     def user_by_token(self, digest: str) -> dict[str, Any] | None:
+        """The token's user (as ``user``) or None; ``last_used_at`` is written when it is over
+        ``TOKEN_USE_SECONDS`` old, not on every request."""
         row = self.conn.execute(
-            "SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.digest = ?",
-            (digest,)).fetchone()
+            "SELECT u.*, t.last_used_at AS token_used_at FROM api_tokens t JOIN users u"
+            " ON u.id = t.user_id WHERE t.digest = ?", (digest,)).fetchone()
         if row is None:
             return None
-        with self.transaction() as conn:
-            conn.execute("UPDATE api_tokens SET last_used_at = strftime('%Y-%m-%dT%H:%M:%SZ',"
-                         " 'now') WHERE digest = ?", (digest,))
-        return self._with_groups(row)
+        now = time.time()
+        if (row["token_used_at"] or "") < _iso(now - TOKEN_USE_SECONDS):
+            with self.transaction(index=False) as conn:
+                conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE digest = ?",
+                             (_iso(now), digest))
+        user = self._with_groups(row)
+        user.pop("token_used_at")
+        return user
 
     # ----------------------------------------------------------------- grants
     def grant(self, collection_id: int, group: str, *, read: bool, write: bool) -> None:
         """Set (or with both False, remove) a group's rights on a collection."""
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             if not read and not write:
                 conn.execute("DELETE FROM collection_grants WHERE collection_id = ? AND"
                              " group_name = ?", (collection_id, group))
@@ -118,11 +152,12 @@ class AccountsSQLiteMixin:
     # ------------------------------------------------------------------ audit
     def audit(self, user: str, action: str, collection: str | None = None,
               detail: dict[str, Any] | None = None) -> int:
-        with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO audit_log (user_name, action, collection, detail) VALUES (?,?,?,?)",
-                (user, action, collection, json.dumps(detail or {}, ensure_ascii=False)))
-        return int(cur.lastrowid)
+        with self.transaction(index=False) as conn:
+            return int(conn.execute(
+                "INSERT INTO audit_log (user_name, action, collection, detail) VALUES (?,?,?,?)"
+                " RETURNING id",
+                (user, action, collection, json.dumps(detail or {}, ensure_ascii=False))
+            ).fetchone()[0])
 
     def audit_entries(self, *, user: str | None = None, since: str | None = None,
                       limit: int = 200) -> list[dict[str, Any]]:
@@ -142,11 +177,14 @@ class AccountsSQLiteMixin:
     # ----------------------------------------------------------- conversation
     def save_conversation_answer(self, answer_id: int, user: str, collection_id: int | None,
                                  payload: dict[str, Any]) -> None:
-        with self.transaction() as conn:
+        with self.transaction(index=False) as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO conversation_answers (answer_id, user_name,"
-                " collection_id, payload) VALUES (?, ?, ?, ?)",
-                (answer_id, user, collection_id, json.dumps(payload, ensure_ascii=False)))
+                "INSERT INTO conversation_answers (answer_id, user_name, collection_id, payload,"
+                " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (answer_id) DO UPDATE SET"
+                " user_name = excluded.user_name, collection_id = excluded.collection_id,"
+                " payload = excluded.payload, created_at = excluded.created_at",
+                (answer_id, user, collection_id, json.dumps(payload, ensure_ascii=False),
+                 utc_now()))
 
     def conversation(self, user: str, collection_id: int | None = None,
                      limit: int = 50) -> list[dict[str, Any]]:
@@ -176,6 +214,14 @@ class AccountsSQLiteMixin:
             " (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id) AS chunks"
             " FROM documents d WHERE d.collection_id = ? ORDER BY d.path", (collection_id,))
         return [dict(r) for r in rows]
+
+    def vector_progress(self, collection_id: int, model: str) -> tuple[int, int]:
+        """(chunks with a vector for ``model``, chunks) of the collection."""
+        row = self.conn.execute(
+            "SELECT COUNT(v.chunk_id), COUNT(*) FROM chunks c JOIN documents d"
+            " ON d.id = c.document_id LEFT JOIN chunk_vectors v ON v.chunk_id = c.id"
+            " AND v.model = ? WHERE d.collection_id = ?", (model, collection_id)).fetchone()
+        return int(row[0]), int(row[1])
 
     def last_run(self, collection_id: int) -> dict[str, Any] | None:
         """The collection's latest ingestion run with its errors (``errors``: [{"path",
