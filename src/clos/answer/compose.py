@@ -164,9 +164,10 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
             if share < thresholds.min_key_coverage:
                 # The passage the answer stands on does not speak of what the question asks
                 # (« passeport » nowhere near it): true sentences, perhaps, but not an answer.
-                answer.verified = False
-                answer.warnings.append("À vérifier : " + D.key_lacking(lacks)[0].lower()
-                                       + D.key_lacking(lacks)[1:])
+                signals.key_coverage, signals.key_lacks = round(share, 4), lacks
+                refusal = D.Decision(True, D.key_lacking(lacks), "key_uncovered", signals,
+                                     thresholds)
+                return finish(answer, refusal, excerpts)
     return finish(answer, decision, excerpts)
 
 

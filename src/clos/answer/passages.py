@@ -40,6 +40,11 @@ OWN_WEIGHT = 0.5
 KIND_BONUS = 0.25
 KIND_PENALTY = -0.3
 
+#: A sentence that refers back to the one before: a demonstrative or a pronoun among its first
+#: words (« Ces travaux… », « Le montant de cette subvention… », « Il compte 57 lits »).
+_ANAPHORA = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:ce|cet|cette|ces|celui-ci|celle-ci|"
+                       r"ceux-ci|celles-ci|il|elle|ils|elles|lequel|laquelle)\b", re.IGNORECASE)
+
 _INLINE_ITEM = re.compile(r"(?:^|\s)[-–•]\s+")
 
 
@@ -154,10 +159,17 @@ class Scorer:
         if known:
             self.weight.update({t: sum(known) / len(known) for t in self.q_terms if not df[t]})
         total = sum(self.weight.values()) or 1.0
+        previous: Unit | None = None
         for unit in self.units:
             mine = unit.signals.pop("own_terms")
             unit.subject = sum(w for t, w in self.weight.items() if t in unit.terms) / total
             unit.own = sum(w for t, w in self.weight.items() if t in mine) / total
+            if previous is not None and previous.hit == unit.hit and _ANAPHORA.match(unit.text):
+                # « Le montant prévisionnel de ces travaux est de 1,3 M€ » goes on with the
+                # subject of the sentence before (« réhabiliter les locaux de l'école Curie »).
+                unit.subject = max(unit.subject, previous.subject)
+                unit.own = max(unit.own, previous.own)
+            previous = unit
 
     def rank(self, similarities: dict[int, float] | None = None) -> list[Unit]:
         """Units best first. Score: the subject share, half with the heading's words, half of
