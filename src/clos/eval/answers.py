@@ -94,7 +94,9 @@ def run_answers(
             record = AnswerRecord(
                 id=q.id, question=q.question, gold=q.answers, answer=answer.answer,
                 refused=answer.refused,
-                contains_gold=not answer.refused and contains(text, q.answers),
+                # Issue 16's measure: the right answer in the answer or in its key passage.
+                contains_gold=not answer.refused and (contains(text, q.answers) or bool(
+                    answer.key_passage and contains(answer.key_passage.quote, q.answers))),
                 f1=0.0 if answer.refused else token_f1(text, q.answers),
                 citation_correct=None if answer.refused else any(
                     contains(t, q.answers) for t in cited),
