@@ -164,11 +164,21 @@ class Scorer:
             mine = unit.signals.pop("own_terms")
             unit.subject = sum(w for t, w in self.weight.items() if t in unit.terms) / total
             unit.own = sum(w for t, w in self.weight.items() if t in mine) / total
-            if previous is not None and previous.hit == unit.hit and _ANAPHORA.match(unit.text):
-                # « Le montant prévisionnel de ces travaux est de 1,3 M€ » goes on with the
-                # subject of the sentence before (« réhabiliter les locaux de l'école Curie »).
-                unit.subject = max(unit.subject, previous.subject)
-                unit.own = max(unit.own, previous.own)
+            if previous is not None and previous.hit == unit.hit:
+                if _ANAPHORA.match(unit.text):
+                    # « Le montant prévisionnel de ces travaux est de 1,3 M€ » goes on with the
+                    # subject of the sentence before (« réhabiliter les locaux de l'école Curie »).
+                    unit.subject = max(unit.subject, previous.subject)
+                    unit.own = max(unit.own, previous.own)
+                elif unit.kinds - {"name"} and not previous.kinds - {"name"} and len(mine) <= 3:
+                    # A bare value on its own line (« 1 209 € ») after its label (« Réseau
+                    # Français des Villes-Santé OMS »): a table the reader flattened. The two
+                    # lines are one unit, quoted together.
+                    hit = hits[unit.hit]
+                    unit.start, unit.text = previous.start, hit.text[previous.start:unit.end]
+                    unit.terms |= previous.terms
+                    unit.subject = max(unit.subject, previous.subject)
+                    unit.own = max(unit.own, previous.own)
             previous = unit
 
     def rank(self, similarities: dict[int, float] | None = None) -> list[Unit]:
