@@ -210,6 +210,10 @@ def test_expected_kinds_money_wants_an_amount_and_a_repeated_year_answers_nothin
     assert expected_kinds("La mairie est-elle ouverte le samedi ?") == {"time"}
     assert answer_kinds("Le budget 2014 de la ville", "Quel budget en 2014 ?") == set()
     assert answer_kinds("Le budget 2014 est de 3 000 €", "Quel budget en 2014 ?") == {"amount"}
+    assert expected_kinds("Quel taux de taxe d'habitation en 2014 ?") == {"percent"}
+    assert "percent" in answer_kinds("Taux de taxe d'habitation : 22,49 %", "Quel taux ?")
+    assert "percent" not in answer_kinds("Taxe d'habitation : 343 908 000 €", "Quel taux ?")
+    assert expected_kinds("Quel est le salaire du directeur ?") == {"amount"}
 
 
 def test_a_town_no_document_names_is_silence_a_person_is_not():

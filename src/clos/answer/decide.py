@@ -66,7 +66,7 @@ HELD_BACK = ("Réponse retenue : {why}, ce que la question ne demandait pas. Un 
 FALLBACK_RULES = ("unsupported", "far")
 FALLBACK_NOTE = ("À vérifier : la réponse rédigée par le modèle a été écartée ({why}) ; voici, "
                  "mot pour mot, le passage des documents qui répond le mieux à la question.")
-KIND_LABELS = {"amount": "un montant", "number": "un nombre", "duration": "une durée",
+KIND_LABELS = {"amount": "un montant", "percent": "un pourcentage", "number": "un nombre", "duration": "une durée",
                "time": "un horaire", "date": "une date"}
 
 

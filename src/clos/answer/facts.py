@@ -214,10 +214,12 @@ def found_in(fact: Fact, passage_facts: set[tuple[str, str]], passage_folded: st
 # Money and rates (« montant », « coût », « taux ») want an amount (a figure with €, % …);
 # « combien de lits » wants a count; a bare « combien » any figure. Order matters: the first
 # pattern that matches gives the kinds, except times and dates, added to any of them.
-_MONEY = re.compile(r"\bmontant|\btarif|\bprix\b|\bco[uû]t|\bsomme\b|\btaux\b|\bbudget|"
+_MONEY = re.compile(r"\bmontant|\btarif|\bprix\b|\bco[uû]t|\bsomme\b|\bbudget|"
                     r"\bsubvention|\bindemnit|\bcotisation|\bpayer\b|\bpaie\b|\brembours|"
-                    r"\bpourcentage|\bquelle part\b|\bfactur|\bd[ée]pense|\brecette",
+                    r"\bfactur|\bd[ée]pense|\brecette|\bsalaire|\br[ée]mun[ée]r|\bloyer",
                     re.IGNORECASE)
+#: Rates and shares want a percentage (« 22,49 % »), not any amount (« 343 908 000 € »).
+_RATE = re.compile(r"\btaux\b|\bpourcentage|\bquelle part\b|\bproportion", re.IGNORECASE)
 _ASKS = (
     (re.compile(r"\bcombien\s+de\s+(?!temps\b)|\bnombre\b|\bpopulation|\bsuperficie|"
                 r"\bsurface\b|\bcapacit", re.IGNORECASE), {"number"}),
@@ -242,7 +244,9 @@ def expected_kinds(question: str) -> set[str]:
     A passage's figure repeated from the question (« 2014 » in « budget 2014 ») is not the
     answer: ``answer_kinds`` leaves such facts out."""
     kinds: set[str] = set()
-    if _MONEY.search(question):
+    if _RATE.search(question):
+        kinds = {"percent"}
+    elif _MONEY.search(question):
         kinds = {"amount"}
     else:
         kinds = next((set(asked) for pattern, asked in _ASKS if pattern.search(question)), set())
@@ -256,4 +260,10 @@ def answer_kinds(text: str, question: str) -> set[str]:
     """The kinds of the facts of ``text`` that the question does not already hold (« 2014 » in a
     unit does not answer « le budget 2014 »)."""
     asked = fact_values(extract_facts(question))
-    return {f.kind for f in extract_facts(text) if not fact_values({f}) & asked}
+    kinds = set()
+    for f in extract_facts(text):
+        if not fact_values({f}) & asked:
+            kinds.add(f.kind)
+            if f.kind == "amount" and re.search(r"%|pour\s?cent", f.text, re.IGNORECASE):
+                kinds.add("percent")  # a rate is an amount too (matched as one by the check)
+    return kinds
