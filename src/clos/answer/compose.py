@@ -18,9 +18,9 @@ from datetime import date
 from typing import Callable
 
 from clos.answer import decide as D
-from clos.answer.facts import answer_kinds, expected_kinds
+from clos.answer.facts import answer_kinds, asking_words, expected_kinds
 from clos.answer.injection import REMOVED, held_back, neutralise
-from clos.answer.passages import Scorer, closest, key_passage
+from clos.answer.passages import Scorer, closest, key_passage, terms_of
 from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
 from clos.retrieve.analyzer import analyze
@@ -160,7 +160,8 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         signals.gives_asked_fact = gives
         kp = answer.key_passage
         if kp is not None and kp.chunk_id in stored:
-            share, lacks = D.key_coverage(question, stored[kp.chunk_id], ctx.idf_plain)
+            share, lacks = D.key_coverage(question, stored[kp.chunk_id], ctx.idf_plain,
+                                          answered=_answered(question, gives))
             if share < thresholds.min_key_coverage:
                 # The passage the answer stands on does not speak of what the question asks
                 # (« passeport » nowhere near it): true sentences, perhaps, but not an answer.
@@ -233,8 +234,15 @@ def _key_signals(signals: D.Signals, question: str, unit, hit: Hit, expected: se
     chunk's share of the question by plain IDF and the question's words it lacks."""
     signals.subject = round(unit.subject, 4)
     signals.has_kind = bool(unit.kinds & expected) if expected else None
-    share, lacks = D.key_coverage(question, hit, ctx.idf_plain)
+    share, lacks = D.key_coverage(question, hit, ctx.idf_plain,
+                                  answered=_answered(question, signals.has_kind))
     signals.key_coverage, signals.key_lacks = round(share, 4), lacks
+
+
+def _answered(question: str, has_kind: bool | None) -> set[str]:
+    """The question's terms that ask for the kind of fact the key passage holds, when it holds
+    it (``decide.key_coverage``'s ``answered``)."""
+    return terms_of(" ".join(asking_words(question))) if has_kind else set()
 
 
 def _key_of(question: str, checked: Verification, excerpts: list[Hit]) -> Citation | None:

@@ -163,7 +163,8 @@ def idf_weights(store, question: str, *, paraphrase: bool = True) -> dict[str, f
     return idf
 
 
-def key_coverage(question: str, hit: Hit, idf: dict[str, float]) -> tuple[float, list[str]]:
+def key_coverage(question: str, hit: Hit, idf: dict[str, float], *,
+                 answered: set[str] = frozenset()) -> tuple[float, list[str]]:
     """The share of the question's IDF weight (plain IDF: ``idf_weights(paraphrase=False)``) the
     key passage's whole chunk holds (title and headings included), and the question's words it
     lacks, as the question writes them.
@@ -172,8 +173,12 @@ def key_coverage(question: str, hit: Hit, idf: dict[str, float]) -> tuple[float,
     missing from the key passage's chunk was under 0.45 for 48 of the 50 questions whose key
     passage held the answer, and 0.5 or more for 16 of the 22 questions the documents do not
     answer (« passeport biométrique », « déchèterie », « numéro de téléphone »): the words that
-    say what the question is about are not where the answer was taken from."""
-    q = terms_of(question)
+    say what the question is about are not where the answer was taken from.
+
+    ``answered``: terms the passage answers without holding them — the words asking for the
+    kind of fact the key passage holds (« horaires » over « ouverte de 9 h à 17 h »:
+    ``facts.asking_words``); they are left out of the share."""
+    q = terms_of(question) - set(answered)
     if not q:
         return 0.0, []
     have = terms_of(" ".join((hit.title or "", *hit.heading_path, hit.text)))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from clos.retrieve.analyzer import fold
 
-__all__ = ["Fact", "answer_kinds", "canonical_number", "expected_kinds", "extract_facts", "fact_values",
+__all__ = ["Fact", "answer_kinds", "asking_words", "canonical_number", "expected_kinds", "extract_facts", "fact_values",
            "normalise_numbers"]
 
 MONTHS = {m: i for i, m in enumerate(
@@ -254,6 +254,14 @@ def expected_kinds(question: str) -> set[str]:
         if pattern.search(question):
             kinds |= asked
     return kinds
+
+
+def asking_words(question: str) -> list[str]:
+    """The words of the question that say which kind of fact it asks (« horaires », « montant »,
+    « combien », « taux »…): a passage holding a fact of that kind answers them, whether or not
+    it repeats them (« ouverte de 9 h à 17 h » answers « horaires »)."""
+    patterns = (_RATE, _MONEY, *(p for p, _ in _ASKS), *(p for p, _ in _ASKS_TOO))
+    return [m.group() for p in patterns for m in p.finditer(question)]
 
 
 def answer_kinds(text: str, question: str) -> set[str]:
