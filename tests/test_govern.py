@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import typer
 from stdnum.fr import nir as std_nir
 from typer.testing import CliRunner
 
@@ -20,6 +19,7 @@ from clos.govern import Governor, flag_document, reveal
 from clos.govern.report import build_report, render_html, render_rich
 from clos.store import open_store
 from clos.types import Document, Section
+from clos.cli.main import app
 
 TODAY = date(2025, 6, 1)
 NIR = "2 85 05 78 006 084 " + std_nir.calc_check_digits("2850578006084")
@@ -283,22 +283,9 @@ def test_scan_is_a_dry_run(folder, settings):
     assert result["summary"]["files"] == 4 and result["summary"]["pii"]["NIR"] == 1
 
 
-def _app() -> typer.Typer:
-    from clos.cli.govern import register
-
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Clos."""
-
-    register(app)
-    return app
-
-
 def test_cli_scan_report_and_policy(folder, settings, store, tmp_path):
     runner = CliRunner()
-    result = runner.invoke(_app(), ["scan", str(folder), "--json"])
+    result = runner.invoke(app, ["scan", str(folder), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["files"] == 4
 
@@ -311,26 +298,26 @@ def test_cli_scan_report_and_policy(folder, settings, store, tmp_path):
         g.record(review, _index(store, cid, review) if review.decision != "exclude" else None)
 
     out = tmp_path / "rapport.html"
-    result = runner.invoke(_app(), ["report", "--html", str(out)])
+    result = runner.invoke(app, ["report", "--html", str(out)])
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert '<html lang="fr">' in page and "<svg" in page and "<table>" in page and "<script" not in page
     assert "Données personnelles trouvées" in page and "Nom de personne" in page
     assert NIR not in page and "Sophie MARTIN" not in page
 
-    result = runner.invoke(_app(), ["report", "--json"])
+    result = runner.invoke(app, ["report", "--json"])
     data = json.loads(result.stdout)
     assert data["totals"]["documents"] == 4 and data["pii"]["NIR"]["count"] == 1
 
-    result = runner.invoke(_app(), ["policy", "set", "--pii", "redact", "--action", "brouillon=exclude"])
+    result = runner.invoke(app, ["policy", "set", "--pii", "redact", "--action", "brouillon=exclude"])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(_app(), ["policy", "set", "--action", "brouillon"])
+    result = runner.invoke(app, ["policy", "set", "--action", "brouillon"])
     assert result.exit_code == 1 and "motif=décision" in result.output
-    result = runner.invoke(_app(), ["policy", "allow", "Philippe Saurel"])
+    result = runner.invoke(app, ["policy", "allow", "Philippe Saurel"])
     assert "Philippe Saurel" in result.output
-    result = runner.invoke(_app(), ["policy", "reveal"])
+    result = runner.invoke(app, ["policy", "reveal"])
     assert result.exit_code == 2
-    result = runner.invoke(_app(), ["policy", "reveal", "--confirm"])
+    result = runner.invoke(app, ["policy", "reveal", "--confirm"])
     assert "[NIR_1]" in result.output
 
 

@@ -11,7 +11,6 @@ import pathlib
 from datetime import date, datetime, timezone
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from clos.errors import ImpactError
@@ -21,6 +20,7 @@ from clos.impact import cloud, factors, ledger, report
 from clos.impact.meters import (GIB, CpuPower, CpuTimeMeter, RaplMeter, best_meter,
                                 cpu_energy_j, cpu_model_name, cpu_power, match_cpu, wrapped_delta)
 from clos.store.sqlite import SQLiteStore
+from clos.cli.main import app
 
 MAX_RANGE = 262_143_328_850  # a real max_energy_range_uj (Intel client CPU)
 
@@ -355,19 +355,6 @@ def test_rich_table_renders(tmp_path, settings):
 
 
 # ------------------------------------------------------------------------------------------ CLI
-def _app():
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Clos."""
-
-    from clos.cli.impact import register
-
-    register(app)
-    return app
-
-
 def test_cli_impact_json_html_and_table(tmp_path, settings):
     from clos.settings import Settings
     from clos.store import open_store
@@ -376,7 +363,7 @@ def test_cli_impact_json_html_and_table(tmp_path, settings):
     store = open_store(Settings.load(flags={"data_dir": data_dir}))
     _fill(store, settings)
     store.close()
-    runner, app = CliRunner(), _app()
+    runner = CliRunner()
     result = runner.invoke(app, ["impact", "--data-dir", str(data_dir), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["totals"]["answers"] == 2
@@ -392,7 +379,7 @@ def test_cli_impact_json_html_and_table(tmp_path, settings):
 
 
 def test_cli_impact_has_help_for_every_option():
-    result = CliRunner().invoke(_app(), ["impact", "--help"], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["impact", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     for text in ("Bilan énergie", "AAAA-MM-JJ", "Regrouper", "JSON", "rapport HTML",
                  "Dossier de données"):

@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from clos.govern.evaluate import evaluate, evaluate_corpus
+from clos.cli.main import app
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "pii_corpus_sample.jsonl"
@@ -68,19 +68,6 @@ def test_synthetic_set_keeps_its_recall():
     assert result["types"]["PERSONNE"]["precision"] >= 0.98
 
 
-def _app() -> typer.Typer:
-    from clos.cli.evaluate import register
-
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Clos."""
-
-    register(app)
-    return app
-
-
 def test_cli_eval_pii(corpus, tmp_path):
     # Two files of the sample keep the command quick; the whole sample is scored above.
     items = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
@@ -92,14 +79,14 @@ def test_cli_eval_pii(corpus, tmp_path):
     runner = CliRunner()
     args = ["eval", "pii", "--sample", str(small), "--synthetic", str(SYNTHETIC),
             "--corpus", str(corpus), "--out-dir", str(tmp_path)]
-    result = runner.invoke(_app(), args + ["--json"])
+    result = runner.invoke(app, args + ["--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["real"]["files"] == 2 and payload["real"]["person"]["recall_private"] == 1.0
     assert payload["synthetic"]["types"]["NIR"]["recall"] == 1.0
     assert (tmp_path / "eval_pii_garder.json").is_file()
-    result = runner.invoke(_app(), args + ["--roles-publics", "pseudonymiser"])
+    result = runner.invoke(app, args + ["--roles-publics", "pseudonymiser"])
     assert result.exit_code == 0, result.output
     assert "Jeu synthétique" in result.output and "personnes privées" in result.output
-    result = runner.invoke(_app(), args + ["--roles-publics", "publier"])
+    result = runner.invoke(app, args + ["--roles-publics", "publier"])
     assert result.exit_code == 1 and "pseudonymiser" in result.output
