@@ -97,7 +97,8 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     if mode == "extractif":
         return _extractive(question, top, ctx, signals, thresholds, expected, empty, finish)
     excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k, question=question)
-    _, unit = key_passage(question, excerpts)  # recorded: the extractive view of the same hits
+    # The extractive view of the same excerpts: recorded, and the answer when the model's fails.
+    key, unit = key_passage(question, excerpts)
     if unit is not None:
         _key_signals(signals, question, unit, stored.get(excerpts[unit.hit].chunk_id,
                                                           excerpts[unit.hit]), expected, ctx)
@@ -134,9 +135,8 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         # question: show that sentence (« À vérifier »), never the unchecked text.
         fallback = D.decide_extractive(signals, expected, thresholds,
                                        absent=ctx.refuse_absent_names, fallback=True)
-        citation = key_passage(question, excerpts)[0]
-        if not fallback.refused and citation is not None:
-            answer = _quoted(question, citation, model=getattr(llm, "name", model_name),
+        if not fallback.refused and key is not None:
+            answer = _quoted(question, key, model=getattr(llm, "name", model_name),
                              usage=usage, timings=timings)
             answer.warnings.append(D.FALLBACK_NOTE.format(why=decision.reason))
             return finish(answer, fallback, excerpts)
@@ -153,8 +153,7 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         # « vérifiée », however true its sentences: the key passage is then the document's
         # sentence that best answers the question itself, shown first for the agent to judge.
         answer.verified = answer.verified and gives
-        answer.key_passage = (_key_of(question, checked, excerpts) if gives
-                              else key_passage(question, excerpts)[0])
+        answer.key_passage = _key_of(question, checked, excerpts) if gives else key
         if not gives:
             answer.warnings.append(ASKED_FACT_MISSING)
         signals.gives_asked_fact = gives
@@ -162,13 +161,12 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
         if kp is not None and kp.chunk_id in stored:
             share, lacks = D.key_coverage(question, stored[kp.chunk_id], ctx.idf_plain,
                                           answered=_answered(question, gives))
-            if share < thresholds.min_key_coverage:
-                # The passage the answer stands on does not speak of what the question asks
-                # (« passeport » nowhere near it): true sentences, perhaps, but not an answer.
-                signals.key_coverage, signals.key_lacks = round(share, 4), lacks
-                refusal = D.Decision(True, D.key_lacking(lacks), "key_uncovered", signals,
-                                     thresholds)
-                return finish(answer, refusal, excerpts)
+            # The passage the answer stands on must speak of what the question asks
+            # (« passeport » nowhere near it: true sentences, perhaps, but not an answer).
+            uncovered = D.key_uncovered(replace(signals, key_coverage=round(share, 4),
+                                                key_lacks=lacks), thresholds)
+            if uncovered is not None:
+                return finish(answer, uncovered, excerpts)
     return finish(answer, decision, excerpts)
 
 

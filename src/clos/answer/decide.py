@@ -44,7 +44,7 @@ from clos.answer.passages import terms_of
 from clos.types import Hit
 
 __all__ = ["Decision", "Signals", "Thresholds", "coverage", "decide_after_model",
-           "decide_before_model", "decide_extractive"]
+           "decide_before_model", "decide_extractive", "key_uncovered"]
 
 SILENT = ("Les documents ne traitent pas de la question : aucun passage ne reprend ses termes "
           "ni son sens.")
@@ -187,7 +187,7 @@ def key_coverage(question: str, hit: Hit, idf: dict[str, float], *,
     share = sum(w for t, w in weight.items() if t in have) / total
     lacking = {t for t in q if t not in have}
     words = [w for w in re.findall(r"[\wÀ-ÿ'’-]+", question)
-             if terms_of(w) and terms_of(w) <= lacking]
+             if (own := terms_of(w)) and own <= lacking]
     return share, list(dict.fromkeys(words))
 
 
@@ -254,9 +254,17 @@ def decide_extractive(signals: Signals, expected: set[str], th: Thresholds, *,
     if expected and signals.has_kind is False:
         kinds = " ou ".join(dict.fromkeys(KIND_LABELS[k] for k in sorted(expected)))
         return Decision(True, KEY_KIND.format(kinds=kinds), "key_kind", signals, th)
+    return key_uncovered(signals, th) or Decision(False, None,
+                                                  "fallback" if fallback else "answer", signals, th)
+
+
+def key_uncovered(signals: Signals, th: Thresholds) -> Decision | None:
+    """The refusal when the key passage's chunk holds under ``min_key_coverage`` of the
+    question (``key_coverage``), naming the words it lacks; None when it holds enough (or no key
+    passage was chosen). Extractive answers, the fallback and generated answers alike."""
     if signals.key_coverage is not None and signals.key_coverage < th.min_key_coverage:
         return Decision(True, key_lacking(signals.key_lacks), "key_uncovered", signals, th)
-    return Decision(False, None, "fallback" if fallback else "answer", signals, th)
+    return None
 
 
 def key_lacking(words: list[str]) -> str:

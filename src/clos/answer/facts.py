@@ -264,10 +264,11 @@ def asking_words(question: str) -> list[str]:
     return [m.group() for p in patterns for m in p.finditer(question)]
 
 
-def answer_kinds(text: str, question: str) -> set[str]:
+def answer_kinds(text: str, question: str, asked: set | None = None) -> set[str]:
     """The kinds of the facts of ``text`` that the question does not already hold (« 2014 » in a
     unit does not answer « le budget 2014 »)."""
-    asked = fact_values(extract_facts(question))
+    if asked is None:  # fact_values(extract_facts(question)): a caller may pass it once
+        asked = fact_values(extract_facts(question))
     kinds = set()
     for f in extract_facts(text):
         if not fact_values({f}) & asked:

@@ -18,7 +18,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from clos.answer.facts import answer_kinds, expected_kinds, normalise_numbers
+from clos.answer.facts import (answer_kinds, expected_kinds, extract_facts, fact_values,
+                               normalise_numbers)
 from clos.retrieve.analyzer import analyze
 from clos.sentences import sentence_spans
 from clos.types import Citation, Hit
@@ -140,6 +141,7 @@ class Scorer:
         self.q_terms = terms_of(question)
         self.expected = expected_kinds(question)
         self.units: list[Unit] = []
+        asked = fact_values(extract_facts(question))  # once, not per unit (answer_kinds)
         for i, hit in enumerate(hits):
             heading = terms_of(" ".join((hit.title or "", *hit.heading_path)))
             for a, b in units(hit.text):
@@ -147,7 +149,7 @@ class Scorer:
                 own = terms_of(text)
                 if not own:
                     continue
-                unit = Unit(i, a, b, text, own | heading, answer_kinds(text, question))
+                unit = Unit(i, a, b, text, own | heading, answer_kinds(text, question, asked))
                 unit.signals["own_terms"] = own  # type: ignore[assignment]
                 self.units.append(unit)
         n = max(len(self.units), 1)

@@ -95,19 +95,19 @@ def is_refusal(text: str) -> bool:
     return not folded.strip() or any(cue in folded for cue in _REFUSAL_CUES)
 
 
-def support(sentence: str, excerpt: str, question: str = "") -> float:
+def support(sentence: str, excerpt: str, asked: set[str] = frozenset()) -> float:
     """Share of the sentence's content words found in the excerpt; facts (numbers, names…)
     missing from the excerpt weigh as heavily as the rest of the sentence together.
 
     Words the sentence takes from the question (« Le coût total prévu pour la réhabilitation de
     l'école Marie Curie est de 1,3 M€ ») are what was asked, not what the answer claims: an
     excerpt saying « le montant prévisionnel de ces travaux est de 1,3 M€ » supports it, its
-    facts decide. Only the words the answer adds are counted (all of them when it adds none)."""
+    facts decide. Only the words the answer adds to ``asked`` (the question's terms,
+    ``terms_of``) are counted (all of them when it adds none)."""
     words = terms_of(sentence)
     if not words:
         return 1.0
-    added = words - terms_of(question) if question else words
-    words = added or words
+    words = (words - asked) or words
     score = len(words & terms_of(excerpt)) / len(words)
     facts = extract_facts(sentence)
     if facts:
@@ -157,7 +157,8 @@ def check_sentence(sentence: str, question: str, scorer: Scorer, n_hits: int, *,
     results = []
     for n in range(1, n_hits + 1):
         hit = scorer.hits[n - 1]
-        share = support(sentence, " ".join((hit.title, *hit.heading_path, hit.text)), question)
+        share = support(sentence, " ".join((hit.title, *hit.heading_path, hit.text)),
+                        scorer.q_terms)
         found, anchor = [], None
         for fact in facts:
             for unit in sorted((u for u in about if u.hit == n - 1), key=lambda u: -u.subject):

@@ -20,7 +20,7 @@ def load_llm(settings: Settings, model: str | None = None) -> LLM:
 
         from clos.llm.replay import ReplayLLM
 
-        key = (name, "replay")
+        key = (name, "replay", str(settings.cache_dir), settings.seed)
         if key not in _CLIENTS:
             plain = settings.replace(generation_cache=False)
             _CLIENTS[key] = ReplayLLM(lambda: load_llm(plain, model),
