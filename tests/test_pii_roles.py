@@ -18,7 +18,7 @@ from clos.govern.report import build_report, render_html
 from clos.govern.roles import attendance_blocks
 from clos.store import open_store
 from clos.types import Document, Section
-from test_govern import _app  # the governance CLI on its own Typer app
+from clos.cli.main import app
 from test_store_contract import pg_url  # noqa: F401  (fixture: a fresh PostgreSQL schema)
 
 
@@ -156,12 +156,12 @@ def test_collection_list_learnt_and_reported(store, settings):
 def test_cli_policy_public_roles(store, settings):
     store.collection_id(settings.collection)
     runner = CliRunner()
-    result = runner.invoke(_app(), ["policy", "set", "--roles-publics", "pseudonymiser"])
+    result = runner.invoke(app, ["policy", "set", "--roles-publics", "pseudonymiser"])
     assert result.exit_code == 0, result.output
     assert "Rôles publics (élus, agents dans leurs fonctions) : pseudonymiser" in result.output
-    result = runner.invoke(_app(), ["policy", "show", "--json"])
+    result = runner.invoke(app, ["policy", "show", "--json"])
     assert json.loads(result.stdout)["public_roles"] == "pseudonymiser"
-    result = runner.invoke(_app(), ["policy", "set", "--roles-publics", "publier"])
+    result = runner.invoke(app, ["policy", "set", "--roles-publics", "publier"])
     assert result.exit_code == 1 and "garder" in result.output
 
 
