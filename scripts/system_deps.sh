@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System side of Clos's set-up, idempotent: Debian packages for OCR (Tesseract + French data) and
 # for the browser tests (Chromium + its driver), and a running PostgreSQL on 127.0.0.1:5432 for
-# the store contract tests. Run as root (CI and the project's machines are); elsewhere it says
+# the store contract tests, with the pgvector extension (scripts/install_pgvector.sh). Run as root (CI and the project's machines are); elsewhere it says
 # what is missing and goes on, and the tests that need it skip with a message.
 set -uo pipefail
 
@@ -32,5 +32,9 @@ if command -v pg_isready >/dev/null; then
     fi
   fi
   pg_isready -h 127.0.0.1 -p 5432 || echo "PostgreSQL ne répond pas sur 127.0.0.1:5432." >&2
+  # pgvector (vendored, built here: Debian's package is not in bookworm's sources); never fatal.
+  if pg_isready -q -h 127.0.0.1 -p 5432; then
+    bash "$(dirname "$0")/install_pgvector.sh"
+  fi
 fi
 exit 0

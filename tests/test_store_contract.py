@@ -466,7 +466,7 @@ def test_hybrid_retrieval_gives_the_same_top_hits_on_both_stores(corpus, pg_url,
         shutil.copy(corpus / CNIL / name, folder / name)
     dense = settings.replace(embedder="multilingual-e5-small", embedding_cache=True,
                              cache_dir=tmp_path / "cache")
-    tops = {}
+    tops, paths = {}, {}
     for name, store in (("sqlite", ""), ("postgresql", pg_url)):
         with Clos(dense.replace(data_dir=tmp_path / name, store=store)) as clos:
             assert isinstance(clos.retriever, HybridRetriever)
@@ -474,11 +474,19 @@ def test_hybrid_retrieval_gives_the_same_top_hits_on_both_stores(corpus, pg_url,
             assert report.failed == 0 and report.vectors == report.chunks > 10
             tops[name] = [clos.retrieve(q, collection="cnil")[:5] for q in HYBRID_QUESTIONS]
             assert clos.retriever.fallback is None
+            paths[name] = (bool(getattr(clos.store, "has_pgvector", bool)()
+                                and clos.store.uses_pgvector()),
+                           clos.retriever.index._cache == {})
     for lite, pg in zip(tops["sqlite"], tops["postgresql"]):
         assert len(lite) == 5
         assert [(h.path, h.text) for h in lite] == [(h.path, h.text) for h in pg]
-        assert [h.score for h in lite] == pytest.approx([h.score for h in pg], rel=1e-6)
+        # Cosines agree to 1e-6 (pgvector's float sums in SQL against numpy's); the fused score
+        # divides them by the dense top's span (≈ 0.1–0.2), which scales that gap up to ~1e-5.
         assert [h.similarity for h in lite] == pytest.approx([h.similarity for h in pg], rel=1e-6)
+        assert [h.score for h in lite] == pytest.approx([h.score for h in pg], abs=1e-5)
+    # With pgvector the PostgreSQL store ranked its vectors itself: no matrix in the process.
+    assert paths["postgresql"] in ((True, True), (False, False))
+    assert paths["sqlite"] == (False, False)
     # The vectors count on both: the page answering the paraphrase, which shares no word with
     # it (test_dense), is among the first five.
     for name in tops:
@@ -506,3 +514,128 @@ def test_doctor_reports_an_unreachable_store_as_a_failed_check(settings):
     index = [c for c in checks if c.name == "index"]
     assert len(index) == 1 and not index[0].ok
     assert "Impossible d'ouvrir la base PostgreSQL" in index[0].detail
+
+
+# ------------------------------------------------------------------ dense search (pgvector)
+class _Named:
+    """The retriever's embedder as ``_dense`` sees it: a name (the query vector is given)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _with_vectors(store, name: str, n: int, seed: int, dim: int = 32) -> tuple[int, dict]:
+    """A collection of ``n`` one-chunk documents with random unit vectors of model « m »."""
+    import numpy as np
+
+    from clos.types import Chunk, Document, Section
+
+    cid = store.collection_id(name)
+    texts = [f"passage {name} {i}" for i in range(n)]
+    doc = Document(path=f"/{name}.txt", title="T", format="txt",
+                   sections=[Section(t) for t in texts], content_hash=name)
+    chunks = [Chunk(text=t, ordinal=i, page=1, heading_path=(), tokens=3)
+              for i, t in enumerate(texts)]
+    store.replace_document(cid, doc, chunks, [(" ".join(analyze(t)), "") for t in texts], 10)
+    rng = np.random.default_rng(seed)
+    matrix = rng.standard_normal((n, dim)).astype("<f4")
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    store.add_vectors("m", [(c.id, v.tobytes()) for c, v in zip(chunks, matrix)])
+    return cid, {c.id: v for c, v in zip(chunks, matrix)}
+
+
+def _numpy_top(vectors: dict, query, k: int) -> list[tuple[int, float]]:
+    """The exact top by numpy's dot product (unit vectors: the cosine), best first."""
+    sims = {c: float(v @ query) for c, v in vectors.items()}
+    return sorted(sims.items(), key=lambda p: (-p[1], p[0]))[:k]
+
+
+def _retriever_top(store, cid: int, query, k: int, lexical=()):
+    """The dense top the hybrid retriever uses (ranked by the store or by numpy), best first,
+    with every candidate's cosine, and the retriever."""
+    from clos.retrieve.dense import HybridRetriever
+    from clos.retrieve.lexical import LexicalRetriever
+
+    retriever = HybridRetriever(LexicalRetriever(store), _Named("m"), pool=k)
+    top, sims = retriever._dense(cid, query, list(lexical))
+    return sorted(top, key=lambda c: (-sims[c], c)), sims, retriever
+
+
+def _queries(seed: int, dim: int = 32, n: int = 5):
+    import numpy as np
+
+    q = np.random.default_rng(seed).standard_normal((n, dim)).astype("<f4")
+    return q / np.linalg.norm(q, axis=1, keepdims=True)
+
+
+def test_dense_search_equals_numpys_exact_search(store, target):
+    """Same top, same order, cosines to 1e-6 whichever ranks (pgvector in SQL or numpy), the
+    other collection's vectors left out; lexical hits outside the top get their cosine too."""
+    cid, vectors = _with_vectors(store, "v", 240, seed=1)
+    _, others = _with_vectors(store, "autre", 60, seed=2)
+    for query in _queries(3):
+        expected = _numpy_top(vectors, query, 20)
+        outside = [c for c, _ in _numpy_top(vectors, query, 240)[-3:]]
+        top, sims, retriever = _retriever_top(store, cid, query, 20, store.hits(outside))
+        assert top == [c for c, _ in expected]
+        assert [sims[c] for c in top] == pytest.approx([s for _, s in expected], abs=1e-6)
+        assert [sims[c] for c in outside] == pytest.approx(
+            [float(vectors[c] @ query) for c in outside], abs=1e-6)
+        assert not set(sims) & set(others)
+    if is_postgres(target) and store.has_pgvector():
+        assert store.uses_pgvector() and store.last_dense == "exact"
+        assert retriever.index._cache == {}  # no process-side matrix
+    else:
+        assert store.nearest(cid, "m", query, 20) is None
+        assert retriever.index._cache  # numpy over the blobs read from the store
+
+
+def _require_pgvector(store) -> None:
+    if not store.has_pgvector():
+        pytest.skip("pgvector absent du serveur (scripts/install_pgvector.sh)")
+
+
+def _columns_of(store, table: str) -> set[str]:
+    return {r[0] for r in store.conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        " AND table_name = ?", (table,)).fetchall()}
+
+
+def test_pgvector_is_used_when_available_and_bytea_with_numpy_otherwise(pg_url, monkeypatch):
+    from clos.store import pg_vectors
+
+    off = store_at(pg_url + "&pgvector=off")  # as on a server without the extension
+    _require_pgvector(off)
+    cid, vectors = _with_vectors(off, "v", 240, seed=4)
+    assert not off.uses_pgvector() and "embedding" not in _columns_of(off, "chunk_vectors")
+    assert 12 not in {r[0] for r in off.conn.execute("SELECT number FROM schema_migrations")}
+    query = _queries(5, n=1)[0]
+    expected = _numpy_top(vectors, query, 20)
+    top, _, retriever = _retriever_top(off, cid, query, 20)
+    assert off.nearest(cid, "m", query, 20) is None and retriever.index._cache
+    assert top == [c for c, _ in expected]
+    off.close()
+
+    on = store_at(pg_url)  # the same schema once the extension is there: 012, then filled
+    assert on.uses_pgvector() and "embedding" in _columns_of(on, "chunk_vectors")
+    assert on.conn.execute("SELECT COUNT(*) FROM chunk_vectors WHERE embedding IS NULL"
+                           ).fetchone()[0] == 0
+    top, sims, retriever = _retriever_top(on, cid, query, 20)
+    assert top == [c for c, _ in expected] and on.last_dense == "exact"
+    assert [sims[c] for c in top] == pytest.approx([s for _, s in expected], abs=1e-6)
+    assert retriever.index._cache == {}
+
+    # Above the size, through the model's HNSW index (ef_search ≥ these 240 vectors: exact).
+    assert on.index_vectors("m") is None  # below HNSW_MIN_VECTORS: no index
+    name = on.index_vectors("m", minimum=1)
+    assert name and on.index_vectors("m") == name
+    monkeypatch.setattr(pg_vectors, "HNSW_MIN_VECTORS", 100)
+    got = on.nearest(cid, "m", query, 20)
+    assert on.last_dense == "hnsw" and [c for c, _ in got] == [c for c, _ in expected]
+    assert [s for _, s in got] == pytest.approx([s for _, s in expected], abs=1e-6)
+    plan = "\n".join(r[0] for r in on.conn.execute(
+        "EXPLAIN SELECT chunk_id FROM chunk_vectors WHERE model = 'm' ORDER BY"
+        " (embedding::vector(32)) <=> ?::vector(32) LIMIT 20",
+        (pg_vectors.vector_text(query.tobytes()),)).fetchall())
+    assert name in plan
+    on.close()

@@ -41,9 +41,31 @@ def source(tmp_path, settings):
         clos.ingest([docs], collection="mairie")
         cid = clos.store.collection_id("mairie")
         clos.store.log_answer(cid, Answer("Q ?", "R.", False, [], "m", Usage(1, 2), Timings()))
-        clos.store.add_vectors("m", [(h.chunk_id, b"\x01" * 8)
-                                     for h in clos.store.search(cid, '"agent"', 10)])
+        # Distinct unit vectors (pgvector's column is rebuilt from them in PostgreSQL).
+        clos.store.add_vectors("m", [(h.chunk_id, _unit(i))
+                                     for i, h in enumerate(clos.store.search(cid, '"agent"', 10))])
     return data
+
+
+def _unit(i: int) -> bytes:
+    import numpy as np
+
+    return np.asarray([np.cos(i), np.sin(i), 0.5], dtype="<f4").tobytes()
+
+
+def _dense(store, query):
+    """(chunk id, cosine) of the collection's vectors by the store's pgvector ranking, or by
+    numpy over its blobs, best first."""
+    import numpy as np
+
+    cid = store.collection_id("mairie", create=False)
+    ranked = store.nearest(cid, "m", query, 10)
+    if ranked is not None:
+        return ranked
+    ids, blobs = store.vectors(cid, "m")
+    sims = [float(np.frombuffer(b, "<f4") @ query) / float(np.linalg.norm(np.frombuffer(b, "<f4")))
+            for b in blobs]
+    return sorted(zip(ids, sims), key=lambda p: (-p[1], p[0]))
 
 
 def _search(store, question):
@@ -73,6 +95,17 @@ def test_sqlite_to_postgres_and_back_loses_nothing(source, pg_url, tmp_path):
         assert _search(lite, question) == _search(pg, question) == _search(back, question)
         assert _search(lite, question)
     assert lite.stats()["chunks"] == pg.stats()["chunks"] == back.stats()["chunks"]
+    # The vectors too: pgvector's column (when the server has it) ranks as numpy on the blobs.
+    import numpy as np
+
+    query = np.asarray([0.6, 0.8, 0.0], dtype="<f4")
+    assert pg.conn.execute("SELECT COUNT(*) FROM chunk_vectors").fetchone()[0] >= 2
+    expected = _dense(lite, query)
+    for other in (pg, back):
+        got = _dense(other, query)
+        assert [c for c, _ in got] == [c for c, _ in expected]
+        assert [s for _, s in got] == pytest.approx([s for _, s in expected], abs=1e-6)
+    assert pg.last_dense == ("exact" if pg.has_pgvector() else None)
     # New rows get new ids after the copied ones.
     cid = pg.collection_id("nouvelle")
     assert cid > max(c for c in [lite.collection_id("mairie")])

@@ -5,7 +5,9 @@ Fusion is linear on normalised scores: BM25 (with coverage) divided by the best 
 Measured against reciprocal-rank fusion on both French development sets, linear fusion ranked
 better on both (``bench/bench_eval.py``). Dense search is exact (a matrix product): at 100k chunks
 of 384 floats it costs ≈ 10 ms; a binary first pass measured 6–8 ms (top-10 agreement 0.97–0.99),
-too little saved for an approximation.
+too little saved for an approximation. On PostgreSQL with pgvector the store ranks instead
+(``store.nearest``: exact in SQL, HNSW for large collections, clos.store.pg_vectors), and no
+process holds the collection's matrix.
 """
 
 from __future__ import annotations
@@ -118,7 +120,6 @@ class HybridRetriever:
         return self._last[1]
 
     def search(self, collection_id: int, query: str, k: int) -> list[Hit]:
-        np = numpy()
         # The embedder's C code and SQLite both release the GIL: the query is embedded while
         # the lexical search runs, which hides most of the 24–30 ms it costs.
         failed = self._failed
@@ -128,21 +129,19 @@ class HybridRetriever:
                    if self.dense_weight and failed is None else None)
         lexical = self.lexical.search(collection_id, query, max(self.lexical_pool, k),
                                       max_per_doc=0)
-        ids, matrix = self.index.get(collection_id)
         self.fallback = failed[1] if failed is not None else None
         try:
             vector = pending.result() if pending is not None else None
         except ModelError as exc:  # the server is down: the words still find passages
             self.fallback, vector = exc.message, None
             self._failed = (time.monotonic(), exc.message)
-        if vector is None or not len(ids):
+        dense = self._dense(collection_id, vector, lexical) if vector is not None else None
+        if dense is None:
             return diversify(lexical, k, self.max_per_doc)
-        sims = matrix @ vector
-        top = np.argpartition(-sims, min(self.pool, len(ids)) - 1)[: self.pool]
-        position = self.index.position(collection_id)
+        top, sims = dense
         if self.windows:
-            sims, top = self._with_windows(lexical, ids, sims, top, position, vector)
-        fused = self._fuse(lexical, ids, sims, top)
+            top, sims = self._with_windows(lexical, top, sims, vector)
+        fused = self._fuse(lexical, top, sims)
         best_lexical = max((h.score for h in lexical), default=0.0) or 1.0
         lexical_part = {h.chunk_id: h.score / best_lexical for h in lexical}
         known = {h.chunk_id: h for h in lexical}
@@ -161,8 +160,7 @@ class HybridRetriever:
             ranked = [known[c] for c in order[:upto] if c in known]
             for h in ranked:
                 h.score = fused[h.chunk_id]
-                i = position.get(h.chunk_id)
-                h.similarity = float(sims[i]) if i is not None else None
+                h.similarity = sims.get(h.chunk_id)
                 # The two parts of the fused score, for the answer's trace (linear fusion).
                 h.lexical_score = lexical_part.get(h.chunk_id, 0.0)
                 h.dense_score = h.score - h.lexical_score if self.fusion == "linear" else None
@@ -170,39 +168,58 @@ class HybridRetriever:
             if len(chosen) == k or upto == len(order):
                 return chosen
 
-    def _with_windows(self, lexical: list[Hit], ids, sims, top, position, vector):
+    def _dense(self, collection_id: int, vector, lexical: list[Hit]):
+        """(dense top: up to ``pool`` chunk ids, chunk id → cosine for that top and the lexical
+        hits that have a vector), or None when nothing of the collection is embedded. Ranked by
+        the store when it can (PostgreSQL with pgvector: ``store.nearest``), else in numpy over
+        the collection's matrix (``VectorIndex``); both exact below pgvector's HNSW size."""
+        np = numpy()
+        nearest = self.store.nearest(collection_id, self.index.model, vector, self.pool)
+        if nearest is not None:
+            if not nearest:
+                return None
+            sims = dict(nearest)
+            missing = [h.chunk_id for h in lexical if h.chunk_id not in sims]
+            sims.update(self.store.similarities(missing, self.index.model, vector))
+            return [c for c, _ in nearest], sims
+        ids, matrix = self.index.get(collection_id)
+        if not len(ids):
+            return None
+        scores = matrix @ vector
+        rows = np.argpartition(-scores, min(self.pool, len(ids)) - 1)[: self.pool]
+        position = self.index.position(collection_id)
+        rows = np.concatenate([rows, np.asarray([position[h.chunk_id] for h in lexical
+                                                 if h.chunk_id in position], dtype="int64")])
+        sims = dict(zip(ids[rows].tolist(), scores[rows].tolist()))
+        return ids[rows[: min(self.pool, len(ids))]].tolist(), sims
+
+    def _with_windows(self, lexical: list[Hit], top: list[int], sims: dict[int, float], vector):
         """Cosines raised to the best window's for the dense top and the lexical pool, then the
         dense top chosen again among them. Reading these candidates' windows (a few hundred
         vectors) replaces scanning every window of the collection (3.5 per chunk on kb532): a
         chunk outside both pools whose window alone would lift it is missed, which measured no
         worse than the full scan (``bench/bench_tried.py``, windows part)."""
-        np = numpy()
-        rows = np.asarray(sorted(set(top.tolist()) | {position[h.chunk_id] for h in lexical
-                                                      if h.chunk_id in position}), dtype="int64")
-        chunk_ids = ids[rows].tolist()
+        chunk_ids = sorted(set(top) | {h.chunk_id for h in lexical if h.chunk_id in sims})
         best = best_window_similarity(self.store, self.windows, chunk_ids, vector)
         if not best:
-            return sims, top
-        sims = sims.copy()
-        sims[rows] = np.maximum(sims[rows], [best.get(c, -1.0) for c in chunk_ids])
-        return sims, rows[np.argsort(-sims[rows], kind="stable")[: self.pool]]
+            return top, sims
+        sims = {**sims, **{c: max(sims[c], best.get(c, -1.0)) for c in chunk_ids}}
+        return sorted(chunk_ids, key=lambda c: -sims[c])[: self.pool], sims
 
-    def _fuse(self, lexical: list[Hit], ids, sims, top) -> dict[int, float]:
+    def _fuse(self, lexical: list[Hit], top: list[int], sims: dict[int, float]) -> dict[int, float]:
         """Fused score of every candidate id: the lexical pool and the dense top ``pool``."""
-        np = numpy()
         if self.fusion == "rrf":  # measured for the ablation table; linear ranks better
             fused = {h.chunk_id: 1 / (self.rrf_k + r) for r, h in enumerate(lexical, 1)}
-            for r, i in enumerate(top[np.argsort(-sims[top])], 1):
-                c = int(ids[i])
+            for r, c in enumerate(sorted(top, key=lambda c: -sims[c]), 1):
                 fused[c] = fused.get(c, 0.0) + self.dense_weight / (self.rrf_k + r)
             return fused
         best = max((h.score for h in lexical), default=0.0) or 1.0
         fused = {h.chunk_id: h.score / best for h in lexical}
-        lo, hi = float(sims[top].min()), float(sims[top].max())
+        lo, hi = min(sims[c] for c in top), max(sims[c] for c in top)
         span = hi - lo or 1.0
         # Outside the dense top every cosine is ≤ lo: those chunks get no dense part.
-        for c, sim in zip(ids[top].tolist(), sims[top].tolist()):
-            fused[c] = fused.get(c, 0.0) + self.dense_weight * max(0.0, (sim - lo) / span)
+        for c in top:
+            fused[c] = fused.get(c, 0.0) + self.dense_weight * max(0.0, (sims[c] - lo) / span)
         return fused
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from clos.errors import StoreError
+from clos.store.pg_vectors import DERIVED_COLUMNS
 from clos.store.postgres import PostgresStore
 from clos.store.sqlite import SQLiteStore
 
@@ -72,6 +73,7 @@ def copy_store(source: Any, target: Any, *, batch: int = 2000,
     report.append(_compare(source, target, INDEX, ["chunk_id", "body", "meta"], ["chunk_id"], copied))
     report.append(_carry_vault(source, target, progress))
     if isinstance(target, PostgresStore):
+        target.fill_embeddings()  # pgvector's column, from the blobs just copied
         _run(target, "ANALYZE")  # planner statistics for the rows just written
         with target.transaction() as conn:
             for table in _tables(source, target):
@@ -108,9 +110,10 @@ def _table_names(store: Any) -> list[str]:
 def _columns(store: Any, table: str) -> list[str]:
     if isinstance(store, SQLiteStore):
         return [r[1] for r in _run(store, f"PRAGMA table_info({table})")]
-    return [r[0] for r in _run(store, "SELECT column_name FROM information_schema.columns WHERE"
-                                      " table_schema = current_schema() AND table_name = ?"
-                                      " ORDER BY ordinal_position", (table,))]
+    derived = DERIVED_COLUMNS.get(table, ())  # PostgreSQL's own, rebuilt by the destination
+    rows = _run(store, "SELECT column_name FROM information_schema.columns WHERE table_schema ="
+                       " current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))
+    return [r[0] for r in rows if r[0] not in derived]
 
 
 def _primary_key(store: Any, table: str) -> list[str]:

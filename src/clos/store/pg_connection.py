@@ -21,6 +21,17 @@ if TYPE_CHECKING:
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+#: First line of a migration that needs a PostgreSQL extension (``-- requires extension: vector``):
+#: it is applied once the store has the extension, left pending (not recorded) until then.
+REQUIRES = "-- requires extension: "
+
+
+def requirement(sql: str) -> str | None:
+    """The extension a migration's text requires (its first line), or None."""
+    first = sql.split("\n", 1)[0].strip()
+    return first[len(REQUIRES):].strip() if first.startswith(REQUIRES) else None
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(number, name, sql) of every PostgreSQL migration, in order."""
     found = []
@@ -33,9 +44,10 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-def apply_migrations(raw: Any) -> None:
+def apply_migrations(raw: Any, extensions: frozenset[str] = frozenset()) -> None:
     """Apply the missing migrations on ``raw`` (a psycopg connection), under an advisory lock:
-    several processes may open the store at once."""
+    several processes may open the store at once. A migration requiring an extension
+    (``requirement``) not in ``extensions`` is skipped and stays pending."""
     with raw.transaction():
         raw.execute("SELECT pg_advisory_xact_lock(hashtext('clos-migrations'))")
         raw.execute("CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY,"
@@ -43,21 +55,33 @@ def apply_migrations(raw: Any) -> None:
                     " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))")
         done = {r[0] for r in raw.execute("SELECT number FROM schema_migrations").fetchall()}
         for number, name, sql in migrations():
-            if number not in done:
+            needs = requirement(sql)
+            if number not in done and (needs is None or needs in extensions):
                 raw.execute(sql)
                 raw.execute("INSERT INTO schema_migrations (number, name) VALUES (%s, %s)",
                             (number, name))
 
 
+#: Clos's own parameters of a store URL (not libpq's): ``schema`` and ``pgvector`` (``off``: keep
+#: the vectors in bytea searched in numpy even when the server has pgvector).
+OWN_PARAMETERS = ("schema", "pgvector")
+
+
+def pgvector_wanted(url: str) -> bool:
+    """False when the store URL says ``pgvector=off`` (or 0, false, no)."""
+    value = dict(parse_qsl(urlsplit(url).query)).get("pgvector", "on")
+    return value.lower() not in ("off", "0", "false", "no", "non")
+
+
 def split_url(url: str) -> tuple[str, str | None]:
-    """(libpq URL, schema) from a store URL: ``?schema=`` is Clos's, not libpq's."""
+    """(libpq URL, schema) from a store URL: ``?schema=`` and ``?pgvector=`` are Clos's."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query)
     schema = next((v for k, v in query if k == "schema"), None)
     if schema is not None and not _SCHEMA.match(schema):
         raise StoreError(f"Nom de schéma PostgreSQL invalide : « {schema} » (lettres minuscules,"
                          " chiffres et _).")
-    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    rest = urlencode([(k, v) for k, v in query if k not in OWN_PARAMETERS])
     return urlunsplit(parts._replace(query=rest)), schema
 
 
@@ -66,6 +90,8 @@ def with_schema(url: str, schema: str) -> str:
     dsn, _ = split_url(url)
     parts = urlsplit(dsn)
     query = parse_qsl(parts.query) + [("schema", schema)]
+    if not pgvector_wanted(url):
+        query.append(("pgvector", "off"))
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 

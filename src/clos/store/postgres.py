@@ -7,11 +7,11 @@ default), in autocommit for reads; every write is one transaction.
 
 - Lexical search: the analysed terms in a tsvector under a GIN index, ranked by FTS5's own BM25
   computed in SQL, so both stores return the same passages in the same order (see pg_search).
-- Vectors (SQL shared with SQLite: store/vectors.py): float32 blobs in ``bytea``, searched
-  exactly in numpy by clos.retrieve.dense, as with SQLite. ``pgvector`` (``has_pgvector``) would
-  let PostgreSQL rank them itself (exact, or HNSW above a few hundred thousand chunks) instead of
-  sending every vector once to each process; Debian's ``postgresql-15-pgvector`` is not in the
-  project's package sources (bookworm), so it is detected, not required.
+- Vectors (SQL shared with SQLite: store/vectors.py): float32 blobs in ``bytea``; when the
+  server has pgvector (``scripts/install_pgvector.sh``), also in a ``vector`` column ranked in
+  SQL (exact, HNSW for large collections: store/pg_vectors.py) instead of sending every vector
+  to each process for numpy; without it (or with ``?pgvector=off``), searched in numpy as with
+  SQLite.
 - Journals (answers log, ingestion runs): SQL shared with SQLite, store/journal.py.
 - Pseudonyms: encrypted in the table ``pseudonym_vault``, the key outside the database
   (``pg_vault``); never in clear.
@@ -36,6 +36,7 @@ from clos.store.pg_connection import (  # noqa: F401  (scratch_schema, with_sche
     _Pooled,
     _row_factory,
     apply_migrations,
+    pgvector_wanted,
     local_zone,
     redact,
     scratch_schema,
@@ -47,14 +48,15 @@ from clos.store.boilerplate import PostgresBoilerplate, unindex
 from clos.store.governance import GovernanceSQL
 from clos.store.journal import JournalSQL
 from clos.store.ledger import LedgerSQL
+from clos.store.pg_vectors import PgVectors, create_extension, ensure_column
 from clos.store.reading import ReadingSQL
 from clos.store.vault import VaultMixin
 from clos.store.vectors import HIT_COLUMNS, VectorsSQL, hit_from_row
 from clos.types import Chunk, Document, Hit
 
 
-class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL, VectorsSQL,
-                    JournalSQL,
+class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQL, PgVectors,
+                    VectorsSQL, JournalSQL,
                     PostgresBoilerplate):
     """The shared store on a PostgreSQL server (15 or later). Opens its pool lazily."""
 
@@ -71,6 +73,7 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
         # never change (a new version of a document gets new chunks), so entries stay true.
         self._terms: dict[int, tuple[str, str]] = {}
         self._collections: dict[str, int] = {}  # name → id (no collection is ever deleted)
+        self._counts: dict[tuple[int, str], tuple[int, int]] = {}  # see PgVectors._vector_count
         self.LOCAL_DAY = self.LOCAL_DAY.replace("%s", "'" + local_zone() + "'")
 
     # ------------------------------------------------------------ connection
@@ -80,6 +83,8 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
             with self._lock:
                 if self._pool is None:
                     self._pool = self._open()
+                    if self._pgvector:  # rows written before migration 012, or without it
+                        self.fill_embeddings()
         return self._pool
 
     def _open(self) -> Any:
@@ -91,10 +96,6 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
         # random_page_cost 1.1 (the index is in memory or on SSD): with the default 4 the
         # planner read the whole chunks_fts table instead of its GIN index for terms held by
         # 5 % of the chunks (90 ms against 25 ms on 8.6k chunks, bench/bench_store.py).
-        options = "-c random_page_cost=1.1" + (f" -c search_path={self.schema}"
-                                               if self.schema else "")
-        kwargs = {"autocommit": True, "row_factory": _row_factory, "connect_timeout": 10,
-                  "options": options}
         pool = None
         try:
             # One direct connection first: an unreachable server fails now, not after the
@@ -102,11 +103,19 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
             with psycopg.connect(self.dsn, autocommit=True, connect_timeout=10) as conn:
                 if self.schema:
                     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+                vector_schema = create_extension(conn) if pgvector_wanted(self.url) else None
+            # The extension's schema (public) after the store's, for its type and operators.
+            path = ",".join(dict.fromkeys(s for s in (self.schema, vector_schema) if s))
+            options = "-c random_page_cost=1.1" + (f" -c search_path={path}"
+                                                   if self.schema else "")
+            kwargs = {"autocommit": True, "row_factory": _row_factory, "connect_timeout": 10,
+                      "options": options}
             pool = ConnectionPool(self.dsn, min_size=1, max_size=self.max_size, kwargs=kwargs,
                                   open=True, timeout=30, name="clos")
             pool.wait(timeout=10)
             with pool.connection() as raw:
-                apply_migrations(raw)
+                apply_migrations(raw, frozenset({"vector"} if vector_schema else ()))
+                self._pgvector = vector_schema is not None and ensure_column(raw)
         except psycopg.Error as exc:  # PoolTimeout is one too
             if pool is not None:
                 pool.close()
@@ -154,7 +163,8 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
         return int(self.conn.execute("SELECT MAX(number) FROM schema_migrations").fetchone()[0] or 0)
 
     def has_pgvector(self) -> bool:
-        """Whether the server offers the pgvector extension (not used: see the module)."""
+        """Whether the server offers the pgvector extension (``uses_pgvector``: whether this
+        store ranks vectors with it)."""
         row = self.conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
         return row.fetchone() is not None
 

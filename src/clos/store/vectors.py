@@ -76,6 +76,16 @@ class VectorsSQL:
             " ORDER BY v.chunk_id", (collection_id, model)).fetchall()
         return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
 
+    def nearest(self, collection_id: int, model: str, vector: Any,
+                limit: int) -> list[tuple[int, float]] | None:
+        """None: this store does not rank vectors itself (PostgreSQL with pgvector does, see
+        pg_vectors); clos.retrieve.dense then searches ``vectors`` in numpy."""
+        return None
+
+    def similarities(self, chunk_ids: Iterable[int], model: str, vector: Any) -> dict[int, float]:
+        """{}: only a store whose ``nearest`` ranks vectors computes similarities."""
+        return {}
+
     def vectors_of(self, chunk_ids: Iterable[int], model: str) -> dict[int, bytes]:
         """Chunk id → stored vector blob for ``model``, for those of ``chunk_ids`` that have one."""
         ids = [int(i) for i in chunk_ids]
