@@ -28,18 +28,20 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable
 
-#: Vectors of one model in a collection from which the search goes through the HNSW index. At
-#: 100k vectors of 384 floats an exact scan in SQL costs ≈ 4× numpy's cached matrix product
-#: while HNSW costs about as much as numpy (``bench/bench_pgvector.py``,
-#: bench/results/bench_pgvector.json); below 20k the exact scan stays under ≈ 15 ms and returns
-#: exactly numpy's top, so the approximation is only taken where it pays. pgvector's README gives
-#: no size (its advice: exact search until speed requires an index).
+#: Vectors of one model in a collection from which the search goes through the HNSW index.
+#: Measured (``bench/bench_pgvector.py``, top 100 of 384-float vectors, a loaded 2-core machine;
+#: bench/results/bench_pgvector*.json): the exact scan in SQL grows with the collection (p50
+#: 12 ms at 2k, 49 ms at 10k, 78 ms at 20k, 237 ms at 100k: 5× numpy's cached product), HNSW
+#: stays at 13–16 ms from 20k to 100k (0.4–0.9× numpy) with recall@10 ≥ 0.999; at 10k and below
+#: the planner prefers scanning to the index anyway (HNSW times = exact times). So exact, equal
+#: to numpy's top, below 20k; the approximation only where it pays 5×. pgvector's README gives
+#: no size (exact search by default, "add an index" when speed requires it).
 HNSW_MIN_VECTORS = 20_000
 
 #: Candidates HNSW keeps while searching (pgvector's default 40). The retriever asks for a top of
 #: 100 (``HybridRetriever.pool``): ef_search below the limit caps the rows returned, and pgvector's
-#: README advises raising it for recall; 200 gave a recall@100 ≥ 0.99 against the exact top on
-#: the bench's 100k vectors (``bench/bench_pgvector.py``).
+#: README advises raising it for recall; 200 gave recall@10 0.992–0.9995 and recall@100
+#: 0.986–0.988 against the exact top from 20k to 100k vectors (``bench/bench_pgvector.py``).
 HNSW_EF_SEARCH = 200
 
 #: Build parameters of the HNSW index: pgvector's defaults (m = 16, ef_construction = 64).
@@ -241,7 +243,7 @@ class PgVectors:
             distance = f"(v.embedding::vector({dim})) <=> %(q)s::vector({dim})"
             # The model written out: a parameter would not prove the partial index's predicate.
             sql = (f"SELECT v.chunk_id, 1 - ({distance}) AS sim {base} AND v.model ="
-                   f" {literal(model)} ORDER BY {distance} LIMIT %(limit)s")
+                   f" {literal(model).replace('%', '%%')} ORDER BY {distance} LIMIT %(limit)s")
             self.last_dense = "hnsw"
             with self.pool.connection() as raw, raw.transaction():
                 raw.execute(f"SET LOCAL hnsw.ef_search = {max(HNSW_EF_SEARCH, limit)}")

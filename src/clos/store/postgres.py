@@ -105,9 +105,10 @@ class PostgresStore(VaultMixin, AccountsSQL, GovernanceSQL, LedgerSQL, ReadingSQ
                     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
                 vector_schema = create_extension(conn) if pgvector_wanted(self.url) else None
             # The extension's schema (public) after the store's, for its type and operators.
-            path = ",".join(dict.fromkeys(s for s in (self.schema, vector_schema) if s))
-            options = "-c random_page_cost=1.1" + (f" -c search_path={path}"
-                                                   if self.schema else "")
+            path = ",".join(dict.fromkeys(s for s in (self.schema or "public", vector_schema)
+                                          if s))
+            options = "-c random_page_cost=1.1" + (f" -c search_path={path}" if self.schema
+                                                   or path != "public" else "")
             kwargs = {"autocommit": True, "row_factory": _row_factory, "connect_timeout": 10,
                       "options": options}
             pool = ConnectionPool(self.dsn, min_size=1, max_size=self.max_size, kwargs=kwargs,
