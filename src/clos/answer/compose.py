@@ -97,11 +97,12 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     if mode == "extractif":
         return _extractive(question, top, ctx, signals, thresholds, expected, empty, finish)
     excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k, question=question)
-    # The extractive view of the same excerpts: recorded, and the answer when the model's fails.
-    key, unit = key_passage(question, excerpts)
+    # The extractive view of the first hits, uncut (as in extractive mode): recorded, and the
+    # answer when the model's fails. Over the cut excerpts it lost the row the cutting left out.
+    key, unit = key_passage(question, top)
     if unit is not None:
-        _key_signals(signals, question, unit, stored.get(excerpts[unit.hit].chunk_id,
-                                                          excerpts[unit.hit]), expected, ctx)
+        _key_signals(signals, question, unit, stored.get(top[unit.hit].chunk_id, top[unit.hit]),
+                     expected, ctx)
     before = D.decide_before_model(signals, thresholds, absent=ctx.refuse_absent_names)
     if before.refused or not excerpts:
         return finish(empty, before, [])
