@@ -67,7 +67,7 @@ FALLBACK_RULES = ("unsupported", "far")
 FALLBACK_NOTE = ("À vérifier : la réponse rédigée par le modèle a été écartée ({why}) ; voici, "
                  "mot pour mot, le passage des documents qui répond le mieux à la question.")
 KIND_LABELS = {"amount": "un montant", "percent": "un pourcentage", "number": "un nombre", "duration": "une durée",
-               "time": "un horaire", "date": "une date"}
+               "time": "un horaire", "date": "une date", "name": "un nom (personne, organisme ou lieu)"}
 
 
 @dataclass

@@ -225,6 +225,12 @@ _ASKS = (
                 r"\bsurface\b|\bcapacit", re.IGNORECASE), {"number"}),
     (re.compile(r"\bcombien\b|\bquel(?:le)? (?:est la |est le )?(?:dur[ée]e|d[ée]lai)",
                 re.IGNORECASE), {"amount", "number", "duration"}),
+    # What is named: a body, a town, a square (« Quel nom… », « Sur quelle place… », « Quelle
+    # association… »). Not « qui » nor « où »: « le maire », « au service de l'état civil »
+    # answer them without a name.
+    (re.compile(r"\bquel(?:le)?s?\s+(?:nom|place|ville|commune|quartier|rue|association|"
+                r"organisme|entreprise|soci[ée]t[ée]|prestataire)\b|"
+                r"\bcomment\s+(?:s'|se\s+)?(?:appel|nomm)", re.IGNORECASE), {"name"}),
 )
 _ASKS_TOO = (
     (re.compile(r"\bhoraires?\b|\b[àa] quelle heure\b|\bheures? d'ouverture|"
