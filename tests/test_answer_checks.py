@@ -245,6 +245,21 @@ def test_a_town_no_document_names_is_silence_a_person_is_not():
     assert D.place_names("Qui est Nîmes Dupont ?", ["Nîmes"]) == []
 
 
+def test_a_title_line_is_no_answer():
+    from clos.answer.passages import is_heading
+
+    assert is_heading("Direction du Secrétariat Général")
+    assert is_heading("Carte Été Jeunes 2014 Attributions à titre gratuit")
+    assert not is_heading("- montant forfaitaire de 15,25€ par repas")  # a list item
+    assert not is_heading("Repas | 15,25 €")  # a table row
+    assert not is_heading("Le conseil approuve la convention.")  # a sentence
+    th = D.Thresholds(0.35, 0.8, 0.82, 0.3, fallback_min_subject=0.5, fallback_min_coverage=0.5)
+    title = D.Signals(coverage=0.6, subject=0.6, key_heading=True)
+    assert D.decide_extractive(title, set(), th).rule == "key_heading"
+    valued = D.Signals(coverage=0.6, subject=0.6, key_heading=True, has_kind=True)
+    assert not D.decide_extractive(valued, {"amount"}, th).refused  # « Cotisation OMS 1 209 € »
+
+
 def test_fallback_to_the_key_passage_needs_a_strong_passage_of_the_asked_kind():
     th = D.Thresholds(0.35, 0.8, 0.82, 0.3, fallback_min_subject=0.5, fallback_min_coverage=0.5)
     strong = D.Signals(coverage=0.8, similarity=0.88, subject=0.7, has_kind=True)

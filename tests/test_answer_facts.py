@@ -51,3 +51,5 @@ def test_what_a_question_asks_for():
     assert expected_kinds("Quelle association reçoit la subvention ?") == {"amount"}  # money first
     assert expected_kinds("Quel nom porte le nouveau pont ?") == {"name"}
     assert expected_kinds("Où se trouve l'accueil ?") == set()  # « au rez-de-chaussée »
+    assert expected_kinds("Quelle est la date limite d'inscription ?") == {"date"}  # not a year
+    assert expected_kinds("En quelle année le pont a-t-il ouvert ?") == {"date", "number"}

@@ -20,7 +20,7 @@ from typing import Callable
 from clos.answer import decide as D
 from clos.answer.facts import answer_kinds, asking_words, expected_kinds
 from clos.answer.injection import REMOVED, held_back, neutralise
-from clos.answer.passages import Scorer, closest, key_passage, terms_of
+from clos.answer.passages import Scorer, closest, is_heading, key_passage, terms_of
 from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
 from clos.retrieve.analyzer import analyze
@@ -233,6 +233,7 @@ def _key_signals(signals: D.Signals, question: str, unit, hit: Hit, expected: se
     chunk's share of the question by plain IDF and the question's words it lacks."""
     signals.subject = round(unit.subject, 4)
     signals.has_kind = bool(unit.kinds & expected) if expected else None
+    signals.key_heading = is_heading(unit.text)
     share, lacks = D.key_coverage(question, hit, ctx.idf_plain,
                                   answered=_answered(question, signals.has_kind))
     signals.key_coverage, signals.key_lacks = round(share, 4), lacks

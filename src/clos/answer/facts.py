@@ -236,7 +236,12 @@ _ASKS_TOO = (
     (re.compile(r"\bhoraires?\b|\b[àa] quelle heure\b|\bheures? d'ouverture|"
                 r"\bouverte?s?\s+(?:le|les|de|du|à|a|quand|jusqu|entre|pendant)\b", re.IGNORECASE),
      {"time"}),
-    (re.compile(r"\bquand\b|\bquelle date\b|\bdepuis quand\b|\ben quelle ann[ée]e\b|\bdate\b|"
+    # « Quelle date », « date limite », « quel jour » want a day (« 6 juin 2014 »), not a year
+    # alone (« Carte Été Jeunes 2014 » is no deadline: domain set, u07); « quand » and « en
+    # quelle année » take a year.
+    (re.compile(r"\bquelle date\b|\bdate limite\b|\bquel jour\b", re.IGNORECASE), {"date"}),
+    (re.compile(r"\bquand\b|\bdepuis quand\b|\ben quelle ann[ée]e\b|"
+                r"(?<!quelle )\bdate\b(?!\s+limite)|"
                 r"\bp[ée]riode\b", re.IGNORECASE), {"date", "number"}),
     (re.compile(r"\bcombien de temps\b|\bd[ée]lai\b|\bdur[ée]e\b", re.IGNORECASE),
      {"duration", "number"}),

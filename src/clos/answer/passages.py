@@ -25,8 +25,8 @@ from clos.retrieve.analyzer import analyze
 from clos.sentences import sentence_spans
 from clos.types import Citation, Hit
 
-__all__ = ["KEY_PASSAGE_CHARS", "Scorer", "Unit", "best_units", "closest", "key_passage",
-           "quote_text", "units"]
+__all__ = ["KEY_PASSAGE_CHARS", "Scorer", "Unit", "best_units", "closest", "is_heading",
+           "key_passage", "quote_text", "units"]
 
 _ROW = re.compile(r"\||\t|\S {3,}\S")
 #: Longest key passage or quote, in characters: a longer sentence (a PDF without punctuation) is
@@ -86,6 +86,18 @@ def units(text: str) -> list[tuple[int, int]]:
         pos += len(line)
     out += [(block_start + a, block_start + b) for a, b in sentence_spans(text[block_start:])]
     return [item for a, b in out for item in _items(text, a, b)]
+
+
+_SENTENCE_END = re.compile(r"[.!?;:…»)]\s*$")
+
+
+def is_heading(text: str) -> bool:
+    """A title line: one line of at most 8 words, no sentence end, neither a list item nor a
+    table row (« Direction du Secrétariat Général », « Carte Été Jeunes 2014 »)."""
+    flat = text.strip()
+    return (bool(flat) and "\n" not in flat and len(flat.split()) <= 8
+            and not _SENTENCE_END.search(flat) and flat[0] not in "-–•"
+            and not _ROW.search(flat))
 
 
 def terms_of(text: str) -> set[str]:
