@@ -12,6 +12,8 @@ so nothing can be invented and it costs retrieval only.
 
 from __future__ import annotations
 
+import re
+
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -284,9 +286,16 @@ def _suspicious_warnings(removed: list[dict], shown: list[Hit]) -> list[str]:
     return out
 
 
+#: An excerpt's header as the prompt writes it (« [1] (deliberation.pdf, page 2, 2014-04-24) »,
+#: prompts.build_prompt), alone on its line.
+_HEADER_ECHO = re.compile(r"^[ \t]*\[\d+\][ \t]*\([^()\n]*\)[ \t]*$", re.MULTILINE)
+
+
 def _unscaffold(text: str) -> str:
     """The model's text without the prompt's scaffolding a small model sometimes echoes (the
-    fences, the marker of a removed passage): echoed, they are not an answer."""
+    fences, the marker of a removed passage, an excerpt's header line): echoed, they are not an
+    answer (gemma3-270m once answered « [1] (md_password_link_fr.md) <<< Annexe… »)."""
+    text = _HEADER_ECHO.sub(" ", text)
     for mark in (REMOVED, FENCE_OPEN, FENCE_CLOSE):
         text = text.replace(mark, " ")
     return text
