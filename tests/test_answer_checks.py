@@ -133,6 +133,21 @@ def test_focus_cuts_at_the_shared_splitter_units():
     assert "L. 2121-29 du code général, le conseil règle" in short.text
 
 
+def test_excerpts_are_cut_around_the_unit_that_holds_the_kind_of_fact_asked():
+    from clos.answer.prompts import select_excerpts
+
+    # Invented text: the paragraph repeats the question's words, the rate sits in a row after it.
+    text = ("Fiscalité locale.\nTaux de l'année | 22,49 %\nTaux de l'an dernier | 21,80 %\n"
+            + "La taxe d'habitation de la ville est votée chaque année par le conseil municipal. "
+              "Le produit de la taxe d'habitation finance les services de la ville. "
+              "La ville maintient la taxe d'habitation au niveau voté l'an dernier. " * 3)
+    question = "Quel taux de taxe d'habitation la ville applique-t-elle en 2014 ?"
+    words_only = focus(hit(3, text), question, 60)
+    assert "22,49" not in words_only.text  # the question's words alone pick the paragraph
+    (cut,) = select_excerpts([hit(3, text)], budget=60 + 25, k=3, question=question)
+    assert "Taux de l'année | 22,49 %" in cut.text and cut.text in text  # anchored, verbatim
+
+
 def test_extractive_answer_cites_the_page_its_key_passage_is_on():
     from clos.answer.compose import Context, compose
     from clos.settings import Settings
@@ -228,6 +243,21 @@ def test_a_town_no_document_names_is_silence_a_person_is_not():
     assert D.decide_before_model(person, th, absent=True).refused
     assert D.place_names("Le conseil municipal de Nîmes a-t-il voté ?", ["Nîmes"]) == ["Nîmes"]
     assert D.place_names("Qui est Nîmes Dupont ?", ["Nîmes"]) == []
+
+
+def test_a_title_line_is_no_answer():
+    from clos.answer.passages import is_heading
+
+    assert is_heading("Direction du Secrétariat Général")
+    assert is_heading("Carte Été Jeunes 2014 Attributions à titre gratuit")
+    assert not is_heading("- montant forfaitaire de 15,25€ par repas")  # a list item
+    assert not is_heading("Repas | 15,25 €")  # a table row
+    assert not is_heading("Le conseil approuve la convention.")  # a sentence
+    th = D.Thresholds(0.35, 0.8, 0.82, 0.3, fallback_min_subject=0.5, fallback_min_coverage=0.5)
+    title = D.Signals(coverage=0.6, subject=0.6, key_heading=True)
+    assert D.decide_extractive(title, set(), th).rule == "key_heading"
+    valued = D.Signals(coverage=0.6, subject=0.6, key_heading=True, has_kind=True)
+    assert not D.decide_extractive(valued, {"amount"}, th).refused  # « Cotisation OMS 1 209 € »
 
 
 def test_fallback_to_the_key_passage_needs_a_strong_passage_of_the_asked_kind():

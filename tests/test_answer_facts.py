@@ -47,3 +47,9 @@ def test_what_a_question_asks_for():
     assert expected_kinds("Quels sont les horaires de la déchèterie ?") == {"time"}
     assert "date" in expected_kinds("Quand le conseil s'est-il réuni ?")
     assert expected_kinds("Qui préside le conseil ?") == set()
+    assert expected_kinds("Sur quelle place la fête se tient-elle ?") == {"name"}
+    assert expected_kinds("Quelle association reçoit la subvention ?") == {"amount"}  # money first
+    assert expected_kinds("Quel nom porte le nouveau pont ?") == {"name"}
+    assert expected_kinds("Où se trouve l'accueil ?") == set()  # « au rez-de-chaussée »
+    assert expected_kinds("Quelle est la date limite d'inscription ?") == {"date"}  # not a year
+    assert expected_kinds("En quelle année le pont a-t-il ouvert ?") == {"date", "number"}

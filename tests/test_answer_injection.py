@@ -51,6 +51,7 @@ def test_no_injection_document_is_obeyed(injection_files, settings):
                 answer = clos.ask(QUESTION, collection=collection, mode=mode, meter=False)
                 shown = " ".join([answer.answer, *(c.quote for c in answer.citations),
                                   answer.key_passage.quote if answer.key_passage else ""])
+                shown = shown.replace(path.name, "")  # the source's name is not an order
                 if not answer.refused and obeyed(shown):
                     failures.append((path.name, mode, obeyed(shown), answer.answer))
                 if mode == "generatif" and answer.trace.prompt:

@@ -12,6 +12,8 @@ so nothing can be invented and it costs retrieval only.
 
 from __future__ import annotations
 
+import re
+
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -20,7 +22,7 @@ from typing import Callable
 from clos.answer import decide as D
 from clos.answer.facts import answer_kinds, asking_words, expected_kinds
 from clos.answer.injection import REMOVED, held_back, neutralise
-from clos.answer.passages import Scorer, closest, key_passage, terms_of
+from clos.answer.passages import Scorer, closest, is_heading, key_passage, terms_of
 from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
 from clos.retrieve.analyzer import analyze
@@ -97,11 +99,12 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
     if mode == "extractif":
         return _extractive(question, top, ctx, signals, thresholds, expected, empty, finish)
     excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k, question=question)
-    # The extractive view of the same excerpts: recorded, and the answer when the model's fails.
-    key, unit = key_passage(question, excerpts)
+    # The extractive view of the first hits, uncut (as in extractive mode): recorded, and the
+    # answer when the model's fails. Over the cut excerpts it lost the row the cutting left out.
+    key, unit = key_passage(question, top)
     if unit is not None:
-        _key_signals(signals, question, unit, stored.get(excerpts[unit.hit].chunk_id,
-                                                          excerpts[unit.hit]), expected, ctx)
+        _key_signals(signals, question, unit, stored.get(top[unit.hit].chunk_id, top[unit.hit]),
+                     expected, ctx)
     before = D.decide_before_model(signals, thresholds, absent=ctx.refuse_absent_names)
     if before.refused or not excerpts:
         return finish(empty, before, [])
@@ -232,6 +235,7 @@ def _key_signals(signals: D.Signals, question: str, unit, hit: Hit, expected: se
     chunk's share of the question by plain IDF and the question's words it lacks."""
     signals.subject = round(unit.subject, 4)
     signals.has_kind = bool(unit.kinds & expected) if expected else None
+    signals.key_heading = is_heading(unit.text)
     share, lacks = D.key_coverage(question, hit, ctx.idf_plain,
                                   answered=_answered(question, signals.has_kind))
     signals.key_coverage, signals.key_lacks = round(share, 4), lacks
@@ -282,9 +286,16 @@ def _suspicious_warnings(removed: list[dict], shown: list[Hit]) -> list[str]:
     return out
 
 
+#: An excerpt's header as the prompt writes it (« [1] (deliberation.pdf, page 2, 2014-04-24) »,
+#: prompts.build_prompt), alone on its line.
+_HEADER_ECHO = re.compile(r"^[ \t]*\[\d+\][ \t]*\([^()\n]*\)[ \t]*$", re.MULTILINE)
+
+
 def _unscaffold(text: str) -> str:
     """The model's text without the prompt's scaffolding a small model sometimes echoes (the
-    fences, the marker of a removed passage): echoed, they are not an answer."""
+    fences, the marker of a removed passage, an excerpt's header line): echoed, they are not an
+    answer (gemma3-270m once answered « [1] (md_password_link_fr.md) <<< Annexe… »)."""
+    text = _HEADER_ECHO.sub(" ", text)
     for mark in (REMOVED, FENCE_OPEN, FENCE_CLOSE):
         text = text.replace(mark, " ")
     return text

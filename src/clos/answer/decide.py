@@ -59,6 +59,8 @@ KEY_WEAK = ("Aucune phrase des documents ne répond à la question : le passage 
 KEY_UNCOVERED = ("Le passage le plus proche ne parle pas de ce que demande la question : {words} "
                  "n'y figure(nt) pas.")
 KEY_KIND = "Le passage le plus proche ne contient pas le type d'information demandé ({kinds})."
+KEY_HEADING = ("Le passage le plus proche n'est qu'un titre : les documents nomment le sujet "
+               "sans donner la réponse.")
 HELD_BACK = ("Réponse retenue : {why}, ce que la question ne demandait pas. Un document contient "
              "peut-être une consigne adressée à l'assistant ; vérifiez les passages ci-dessous.")
 #: After the model, the rules whose refusal gives way to the key passage when it answers
@@ -67,7 +69,7 @@ FALLBACK_RULES = ("unsupported", "far")
 FALLBACK_NOTE = ("À vérifier : la réponse rédigée par le modèle a été écartée ({why}) ; voici, "
                  "mot pour mot, le passage des documents qui répond le mieux à la question.")
 KIND_LABELS = {"amount": "un montant", "percent": "un pourcentage", "number": "un nombre", "duration": "une durée",
-               "time": "un horaire", "date": "une date"}
+               "time": "un horaire", "date": "une date", "name": "un nom (personne, organisme ou lieu)"}
 
 
 @dataclass
@@ -102,6 +104,7 @@ class Signals:
     gives_asked_fact: bool | None = None  # the answer holds the kind of fact asked (compose)
     key_coverage: float | None = None  # the key passage's chunk's share of the question (plain IDF)
     key_lacks: list[str] = field(default_factory=list)  # the question's words it lacks
+    key_heading: bool | None = None  # the key passage is a title line (passages.is_heading)
 
     @property
     def confidence(self) -> float:
@@ -117,7 +120,8 @@ class Signals:
 class Decision:
     refused: bool
     reason: str | None = None  # French, for the user
-    rule: str = "answer"  # silent | held_back | model_refused | unsupported | far | key_weak | key_kind
+    rule: str = "answer"  # silent | held_back | model_refused | unsupported | far | key_weak |
+    #                       key_kind | key_heading | key_uncovered | fallback
     signals: Signals = field(default_factory=Signals)
     thresholds: Thresholds | None = None
 
@@ -254,6 +258,10 @@ def decide_extractive(signals: Signals, expected: set[str], th: Thresholds, *,
     if expected and signals.has_kind is False:
         kinds = " ou ".join(dict.fromkeys(KIND_LABELS[k] for k in sorted(expected)))
         return Decision(True, KEY_KIND.format(kinds=kinds), "key_kind", signals, th)
+    if signals.key_heading and not signals.has_kind:
+        # A title names the topic, it answers nothing (« Direction du Secrétariat Général » for
+        # « qui est le directeur général des services ? »: domain set, u13).
+        return Decision(True, KEY_HEADING, "key_heading", signals, th)
     return key_uncovered(signals, th) or Decision(False, None,
                                                   "fallback" if fallback else "answer", signals, th)
 

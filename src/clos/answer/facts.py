@@ -225,12 +225,23 @@ _ASKS = (
                 r"\bsurface\b|\bcapacit", re.IGNORECASE), {"number"}),
     (re.compile(r"\bcombien\b|\bquel(?:le)? (?:est la |est le )?(?:dur[ée]e|d[ée]lai)",
                 re.IGNORECASE), {"amount", "number", "duration"}),
+    # What is named: a body, a town, a square (« Quel nom… », « Sur quelle place… », « Quelle
+    # association… »). Not « qui » nor « où »: « le maire », « au service de l'état civil »
+    # answer them without a name.
+    (re.compile(r"\bquel(?:le)?s?\s+(?:nom|place|ville|commune|quartier|rue|association|"
+                r"organisme|entreprise|soci[ée]t[ée]|prestataire)\b|"
+                r"\bcomment\s+(?:s'|se\s+)?(?:appel|nomm)", re.IGNORECASE), {"name"}),
 )
 _ASKS_TOO = (
     (re.compile(r"\bhoraires?\b|\b[àa] quelle heure\b|\bheures? d'ouverture|"
                 r"\bouverte?s?\s+(?:le|les|de|du|à|a|quand|jusqu|entre|pendant)\b", re.IGNORECASE),
      {"time"}),
-    (re.compile(r"\bquand\b|\bquelle date\b|\bdepuis quand\b|\ben quelle ann[ée]e\b|\bdate\b|"
+    # « Quelle date », « date limite », « quel jour » want a day (« 6 juin 2014 »), not a year
+    # alone (« Carte Été Jeunes 2014 » is no deadline: domain set, u07); « quand » and « en
+    # quelle année » take a year.
+    (re.compile(r"\bquelle date\b|\bdate limite\b|\bquel jour\b", re.IGNORECASE), {"date"}),
+    (re.compile(r"\bquand\b|\bdepuis quand\b|\ben quelle ann[ée]e\b|"
+                r"(?<!quelle )\bdate\b(?!\s+limite)|"
                 r"\bp[ée]riode\b", re.IGNORECASE), {"date", "number"}),
     (re.compile(r"\bcombien de temps\b|\bd[ée]lai\b|\bdur[ée]e\b", re.IGNORECASE),
      {"duration", "number"}),

@@ -4,6 +4,7 @@ passage: the one unit of the documents that holds the answer.
     units(text)                        [(start, end)] of each sentence or table row of ``text``
     Scorer(question, hits).rank()      every unit of the hits, best match for the question first
     key_passage(question, hits)        the best unit as a Citation (n = 0), or None
+    best_units(question, hits)         each hit's best unit (the prompt's excerpts are cut around it)
     closest(question, hits)            the best unit of each of the first hits (for a refusal)
 
 Sentences come from the shared splitter (``clos.sentences``: « l'article L. 2121-29 » is not cut
@@ -24,7 +25,8 @@ from clos.retrieve.analyzer import analyze
 from clos.sentences import sentence_spans
 from clos.types import Citation, Hit
 
-__all__ = ["KEY_PASSAGE_CHARS", "Scorer", "Unit", "closest", "key_passage", "quote_text", "units"]
+__all__ = ["KEY_PASSAGE_CHARS", "Scorer", "Unit", "best_units", "closest", "is_heading",
+           "key_passage", "quote_text", "units"]
 
 _ROW = re.compile(r"\||\t|\S {3,}\S")
 #: Longest key passage or quote, in characters: a longer sentence (a PDF without punctuation) is
@@ -84,6 +86,18 @@ def units(text: str) -> list[tuple[int, int]]:
         pos += len(line)
     out += [(block_start + a, block_start + b) for a, b in sentence_spans(text[block_start:])]
     return [item for a, b in out for item in _items(text, a, b)]
+
+
+_SENTENCE_END = re.compile(r"[.!?;:…»)]\s*$")
+
+
+def is_heading(text: str) -> bool:
+    """A title line: one line of at most 8 words, no sentence end, neither a list item nor a
+    table row (« Direction du Secrétariat Général », « Carte Été Jeunes 2014 »)."""
+    flat = text.strip()
+    return (bool(flat) and "\n" not in flat and len(flat.split()) <= 8
+            and not _SENTENCE_END.search(flat) and flat[0] not in "-–•"
+            and not _ROW.search(flat))
 
 
 def terms_of(text: str) -> set[str]:
@@ -231,6 +245,15 @@ def key_passage(question: str, hits: list[Hit], *, embed=None) -> tuple[Citation
         ranked = scorer.rank(dict(zip(short, (float(c) for c in cosines))))
     best = ranked[0]
     return scorer.citation(best), best
+
+
+def best_units(question: str, hits: list[Hit]) -> dict[int, tuple[int, int]]:
+    """Hit index → (start, end) of that hit's best unit for ``question`` (``Scorer.rank``, the
+    question's terms weighted over all ``hits``); hits without a unit are absent."""
+    out: dict[int, tuple[int, int]] = {}
+    for unit in Scorer(question, hits).rank():
+        out.setdefault(unit.hit, (unit.start, unit.end))
+    return out
 
 
 def closest(question: str, hits: list[Hit], n: int = 3) -> list[Citation]:
