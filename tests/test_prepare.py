@@ -70,6 +70,7 @@ def _index(settings: Settings, root: Path, workers: int) -> dict:
 def test_ingest_with_workers_indexes_what_one_process_does(tmp_path, corpus, settings):
     root = _folder(tmp_path, corpus, MIN_FILES)
     assert workers_for(2, MIN_FILES) == 2 and workers_for(0, MIN_FILES - 1) == 1
+    assert workers_for(0, MIN_FILES, idle=0.5) == 1  # the cores are busy elsewhere
     alone, pooled = _index(settings, root, 1), _index(settings, root, 2)
     assert pooled["chunks"] == alone["chunks"] and pooled["chunks"]
     assert pooled["files"] == alone["files"]
