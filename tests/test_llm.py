@@ -61,6 +61,25 @@ def test_fixed_prefix_state_is_saved_and_reused_across_processes(settings, tmp_p
     assert third.generate(prompt, max_tokens=8, temperature=0).text == a.text
 
 
+def test_a_generation_depends_on_its_prompt_alone_not_on_the_ones_before(settings, tmp_path):
+    spec = dataclasses.replace(registry.BUILTIN["gemma3-270m"], template="chatml")
+    path = registry.ensure(registry.BUILTIN["gemma3-270m"], settings.models_dir)
+    system = "Tu réponds en français à partir des extraits. " * 5
+    asked = [Prompt(system=system, user=f"{EXCERPT}\n\nQuestion : {q}")
+             for q in ("Quel montant ?", "Quelle association ?", "Quelle année ?")]
+    fresh = []
+    for prompt in asked:  # each prompt in a process of its own
+        llm = LlamaCppLLM(spec, path, n_ctx=1024, n_threads=2, seed=1, state_dir=tmp_path)
+        fresh.append(llm.generate(prompt, max_tokens=24, temperature=0.1).text)
+        llm.close()
+    warm = LlamaCppLLM(spec, path, n_ctx=1024, n_threads=2, seed=1, state_dir=tmp_path)
+    prefix = warm.llm.tokenize(warm.prefix(asked[0]).encode(), add_bos=True, special=True)
+    for prompt, alone in zip(asked + asked, fresh + fresh):  # one process, one after another
+        assert warm.generate(prompt, max_tokens=24, temperature=0.1).text == alone
+        warm._restore_prefix(prompt)  # the question before is dropped, the fixed prefix kept
+        assert warm.llm.n_tokens == len(prefix)
+
+
 def test_replay_cache_stores_once_and_replays_without_the_model(settings, tmp_path):
     """Evaluation's replay cache (clos.llm.replay): the first call generates with the real model
     and stores the text; a second cache over the same folder replays it with no model at all."""

@@ -179,14 +179,23 @@ class LlamaCppLLM:
 
     def _restore_prefix(self, prompt: Prompt) -> None:
         """Make the fixed prefix's KV cache current: already there in a warm process, else read
-        from a state file saved by an earlier process, else evaluated once and saved."""
+        from a state file saved by an earlier process, else evaluated once and saved.
+
+        Whatever followed the prefix is dropped, so the rest of every prompt is evaluated from
+        the same point in the same batches: a generation depends on its prompt alone, not on
+        the questions asked before in the process. Reusing a longer common prefix changed the
+        batch split and, through float rounding, the small model's words (a web test's answer
+        changed with the tests run before it); the replay cache relies on it too."""
         text = self.prefix(prompt)
         if text is None:
+            llm = self.llm
+            llm.n_tokens = 0  # no fixed prefix: every prompt from the start
             return
         llm = self.llm
         tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
         n = len(tokens)
         if llm.n_tokens >= n and list(llm.input_ids[:n]) == tokens:
+            llm.n_tokens = n
             return
         state_file = self._state_file(text)
         if state_file is not None and state_file.exists():
