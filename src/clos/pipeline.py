@@ -7,18 +7,18 @@ bench, web) reuses the loaded model and its prompt cache between questions.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable
 
 from clos import collection_templates, impact
 from clos.answer.compose import Context, compose, freshness_warnings
 from clos.errors import ClosError, IngestError, ModelError
 from clos.govern import Governor, excluded_paths, forget
-from clos.ingest import chunk_document, file_hash, iter_files, read_document
-from clos.ingest.accounting import (FileEntry, exclusion_reasons, notes_as_dicts, status_of,
-                                    summarise)
+from clos.ingest import chunk_document, iter_files, read_document
+from clos.ingest.accounting import (FileEntry, IngestProgress, IngestReport,  # noqa: F401
+                                    exclusion_reasons, notes_as_dicts, status_of, summarise)
 from clos.ingest.mail import message_of
+from clos.prepare import Ahead, Prepared, combined
 from clos.retrieve import LexicalRetriever, analyze
 from clos.retrieve.dense import HybridRetriever, embed_chunks, embed_pending
 from clos.retrieve.embedders import load_embedder
@@ -26,45 +26,6 @@ from clos.retrieve.repeats import chunk_terms, mark_repeats
 from clos.settings import Settings
 from clos.store import open_store
 from clos.types import Answer, Document, Hit
-
-class IngestProgress(Protocol):
-    def start(self, total: int) -> None: ...
-
-    def advance(self, path: str, *, pages: int = 0, error: str | None = None) -> None: ...
-
-
-@dataclass
-class IngestReport:
-    collection: str
-    run_id: int
-    files_seen: int = 0
-    indexed: int = 0
-    skipped: int = 0
-    failed: int = 0
-    removed: int = 0
-    excluded: int = 0
-    pages: int = 0
-    chunks: int = 0
-    vectors: int = 0  # chunks embedded (with their document, or left from an earlier run)
-    duration_s: float = 0.0
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    impact: dict | None = None
-    repeats: dict | None = None  # repeated blocks left out of the index (retrieve/repeats.py)
-    # Every file met, with its status (indexed | partial | excluded | failed | skipped) and French
-    # reasons; e-mail attachments appear under « message.eml#piece-jointe/nom ».
-    files: list[FileEntry] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """JSON-ready: ``errors`` as {path, reason}, ``files`` as {path, status, reasons}."""
-        data = {k: v for k, v in vars(self).items() if k not in ("errors", "files")}
-        data["errors"] = [{"path": p, "reason": r} for p, r in self.errors]
-        data["files"] = [e.to_dict() for e in self.files]
-        return data
-
-    def to_check(self) -> list[FileEntry]:
-        """Files a person should know about: anything but indexed-whole and unchanged."""
-        return [e for e in self.files if e.status not in ("indexed", "skipped") or e.reasons]
-
 
 class Clos:
     def __init__(self, settings: Settings | None = None) -> None:
@@ -126,16 +87,21 @@ class Clos:
         start = time.perf_counter()
         with impact.measure() as run:
             seen_before = {**excluded, **known}  # built once: rebuilt per file it was O(n²)
+            # Files new or changed are read, and their personal data detected, ahead in worker
+            # processes (clos.prepare); governance decides and indexes them here, in order.
+            ahead = Ahead(files, seen_before, self.settings.ingest_workers)
             self._defer_vectors = True
             try:
                 for path in files:
                     report.files_seen += 1
-                    error = self._ingest_one(path, cid, seen_before, governor, report)
+                    error = self._ingest_one(path, cid, seen_before, governor, report,
+                                             ahead.digests[path], ahead.take(path))
                     run.checkpoint()  # a RAPL counter may wrap more than once in a long run
                     if progress:
                         progress.advance(str(path), pages=report.pages, error=error)
             finally:
                 self._defer_vectors = False
+                ahead.close()
             if sync:
                 report.removed = self._sync(cid, roots, {str(p) for p in files}, known, excluded)
             report.repeats = self.mark_repeats(cid)
@@ -150,8 +116,8 @@ class Clos:
                                       "calculés au prochain « clos ingest »."))
             self._changed()  # governance may have retired older copies
         report.duration_s = time.perf_counter() - start
-        assessed = impact.assess(run.measurement, prompt_tokens=0, completion_tokens=0,
-                                 settings=self.settings)
+        assessed = impact.assess(combined(run.measurement, *ahead.spent), prompt_tokens=0,
+                                 completion_tokens=0, settings=self.settings)
         report.impact = assessed.to_dict()
         impact.ledger.record(self.store, kind="ingest_run", ref_id=report.run_id,
                              collection_id=cid, impact=assessed)
@@ -211,27 +177,34 @@ class Clos:
         if index is not None:
             index.invalidate()
 
-    def _ingest_one(self, path: Path, cid: int, known: dict, governor, report: IngestReport):
+    def _ingest_one(self, path: Path, cid: int, known: dict, governor, report: IngestReport,
+                    digest: str | OSError, item: Prepared | None):
+        """Index one file unless unchanged; ``digest``: its hash (or the error hashing it),
+        ``item``: the file read (and its personal data detected) ahead, by ``clos.prepare``."""
         key = str(path)
         try:
-            digest = file_hash(path)
+            if isinstance(digest, OSError):
+                raise digest
             if key in known and known[key][1] == digest:
                 report.skipped += 1
                 report.files.append(FileEntry(key, "skipped"))
                 return None
+            item = item or Prepared(key, read_document(path))
             with impact.measure() as run:
-                doc = read_document(path)
+                doc = item.document()
                 doc.content_hash = digest
                 # Attachments first: a run stopped before the message is recorded reads it all again.
-                for part in doc.attachments:
-                    self._index_read(part, cid, governor, report, size=part.metadata.get("size", 0))
+                for n, part in enumerate(doc.attachments, start=1):
+                    self._index_read(part, cid, governor, report, size=part.metadata.get("size", 0),
+                                     found=item.found_for(n))
                 self._forget_attachments(cid, key, known, {a.path for a in doc.attachments})
-                doc_id = self._index_read(doc, cid, governor, report, size=path.stat().st_size)
+                doc_id = self._index_read(doc, cid, governor, report, size=path.stat().st_size,
+                                          found=item.found_for(0))
             if doc_id is not None:
                 impact.ledger.record(
                     self.store, kind="ingest_document", ref_id=doc_id, collection_id=cid,
-                    impact=impact.assess(run.measurement, prompt_tokens=0, completion_tokens=0,
-                                         settings=self.settings))
+                    impact=impact.assess(combined(run.measurement, *item.spent()), prompt_tokens=0,
+                                         completion_tokens=0, settings=self.settings))
             return None
         except (IngestError, OSError) as exc:
             reason = exc.reason if isinstance(exc, IngestError) else f"lecture impossible ({exc})"
@@ -239,10 +212,11 @@ class Clos:
             return reason
 
     def _index_read(self, doc: Document, cid: int, governor, report: IngestReport, *,
-                    size: int) -> int | None:
+                    size: int, found=None) -> int | None:
         """Govern and index one document already read; account for it (and for the older copies
-        it retires) in the report and the store. Returns the document id, None when excluded."""
-        review = governor.review(doc)
+        it retires) in the report and the store. Returns the document id, None when excluded.
+        ``found``: its personal data detected beforehand (``governor.detect``), if any."""
+        review = governor.review(doc, found)
         doc_id = None
         if review.decision == "exclude":
             report.excluded += 1

@@ -145,6 +145,10 @@ class Settings:
     # Tesseract language ("fra", or "fra+eng").
     ocr: bool = True
     ocr_language: str = "fra"
+    # Worker processes reading files and detecting their personal data ahead of indexing
+    # (clos.prepare): 0 one per core (at most 4) when the cores are idle, 1 none, N always N.
+    # Measured: bench/bench_ingest_scale.py --searchable.
+    ingest_workers: NonNegative = 0
     # Governance.
     pii_policy: Literal["keep", "pseudonymise", "redact", "exclude"] = "pseudonymise"
     # A line found verbatim in at least this many documents of a collection (the legal preamble

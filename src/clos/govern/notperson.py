@@ -249,8 +249,8 @@ def label_veto(texts: Sequence[str], found: list[list[Finding]], ctx: Context) -
     if not asked:
         return found
     keys = list(jobs)
-    ents = {key: [(e.start_char + key[1], e.end_char + key[1], e.label_) for e in doc.ents]
-            for key, doc in zip(keys, _names._nlp().pipe([jobs[k] for k in keys], batch_size=64))}
+    ents = {key: [(s + key[1], e + key[1], label) for s, e, label in found_ents]
+            for key, found_ents in zip(keys, _names.entities([jobs[k] for k in keys]))}
     vetoed = {id(f) for i, f, seg in asked if spacy_veto(ents[(i, seg[0])], f)}
     return [[f for f in group if id(f) not in vetoed] for group in found]
 

@@ -158,6 +158,7 @@ def _list_end(text: str, pos: int) -> int:
     return end
 
 
+@functools.lru_cache(maxsize=16384)  # a council's members are listed in every deliberation
 def _is_name_item(item: str) -> bool:
     """« Fabien ABERT », « Cédric DE SAINT JOUAN », « M. Christophe COUR »: one listed name."""
     if re.fullmatch(r"(?:(?:M\.|Mme)\s+)?\[[A-Z_]+(?:_\d+)?\]", item):
@@ -258,6 +259,10 @@ def classify(texts: Sequence[str], findings: Sequence[list[Finding]], *,
                         if f.type == "PERSONNE" and " " in _names.name_key(f.text)
                         and _names.name_key(f.text) not in public_keys}
     public_words = {w for k in public_sets for w in k}
+    by_word: dict[str, list[set[str]]] = {}  # a word → the public names holding it
+    for k in public_sets:
+        for w in k:
+            by_word.setdefault(w, []).append(k)
     out = []
     for i, group in enumerate(findings):
         marked = []
@@ -273,7 +278,8 @@ def classify(texts: Sequence[str], findings: Sequence[list[Finding]], *,
                 and key not in private_surnames
             # A name cut by a line break (« Michèle DRAY-⏎FITOUSSI », « Cédric de SAINT-⏎JOUAN »)
             # or spelt shorter: part of a public name, first name included.
-            part = " " in key and any(set(key.split()) <= k for k in public_sets)
+            words = set(key.split())
+            part = " " in key and any(words <= k for k in by_word.get(min(words), ()))
             if key and (key in public_keys or lone or part):
                 f = dataclasses.replace(f, role="public")
             marked.append(f)

@@ -3,6 +3,7 @@
     status_of(notes)        "partial" when something was left unread, else "indexed"
     summarise(notes)        short French reasons, one per kind of note (pages grouped)
     FileEntry               one file's outcome in an ingestion: path, status, reasons
+    IngestReport            one ingestion run's counts, errors and files (``Clos.ingest``)
 
 Statuses: ``indexed`` (read whole), ``partial`` (indexed, but pages without text, attachments
 not read, hidden text or comments set apart, a damaged file read in part), ``excluded``
@@ -13,7 +14,7 @@ last ingestion).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 from clos.types import ReadingNote
 
@@ -120,3 +121,42 @@ def exclusion_reasons(doc: Any, review: Any) -> list[str]:
         if better:
             reasons = [better if w == empty else w for w in reasons] if empty else [better, *reasons]
     return reasons or ["exclu par la politique de la collection"]
+
+
+class IngestProgress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, path: str, *, pages: int = 0, error: str | None = None) -> None: ...
+
+
+@dataclass
+class IngestReport:
+    collection: str
+    run_id: int
+    files_seen: int = 0
+    indexed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    removed: int = 0
+    excluded: int = 0
+    pages: int = 0
+    chunks: int = 0
+    vectors: int = 0  # chunks embedded (with their document, or left from an earlier run)
+    duration_s: float = 0.0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    impact: dict | None = None
+    repeats: dict | None = None  # repeated blocks left out of the index (retrieve/repeats.py)
+    # Every file met, with its status (indexed | partial | excluded | failed | skipped) and French
+    # reasons; e-mail attachments appear under « message.eml#piece-jointe/nom ».
+    files: list[FileEntry] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``errors`` as {path, reason}, ``files`` as {path, status, reasons}."""
+        data = {k: v for k, v in vars(self).items() if k not in ("errors", "files")}
+        data["errors"] = [{"path": p, "reason": r} for p, r in self.errors]
+        data["files"] = [e.to_dict() for e in self.files]
+        return data
+
+    def to_check(self) -> list[FileEntry]:
+        """Files a person should know about: anything but indexed-whole and unchanged."""
+        return [e for e in self.files if e.status not in ("indexed", "skipped") or e.reasons]
