@@ -148,6 +148,22 @@ def test_excerpts_are_cut_around_the_unit_that_holds_the_kind_of_fact_asked():
     assert "Taux de l'année | 22,49 %" in cut.text and cut.text in text  # anchored, verbatim
 
 
+def test_an_excerpt_keeps_the_sentence_its_answer_refers_back_to():
+    from clos.answer.prompts import select_excerpts
+
+    # Invented text: the figure sits in a sentence opening on « Ce rendez-vous ».
+    text = ("Le conseil municipal s'est réuni en séance publique. " * 6
+            + "Le barreau organise une rencontre en octobre à Nîmes. "
+              "Ce rendez-vous professionnel réunira plus de 900 juristes venus de la région. "
+              "La Convention des juristes du Sud est soutenue par le département. "
+            + "La commission des finances a rendu son avis sur le budget. " * 6)
+    question = "Combien de juristes sont attendus à la Convention des juristes du Sud ?"
+    (cut,) = select_excerpts([hit(4, text)], budget=40 + 25, k=3, question=question)
+    # The window after it holds more of the question's words; the one before says what
+    # « ce rendez-vous » is.
+    assert "900 juristes" in cut.text and "Le barreau organise une rencontre" in cut.text
+
+
 def test_extractive_answer_cites_the_page_its_key_passage_is_on():
     from clos.answer.compose import Context, compose
     from clos.settings import Settings

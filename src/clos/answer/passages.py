@@ -26,7 +26,7 @@ from clos.sentences import sentence_spans
 from clos.types import Citation, Hit
 
 __all__ = ["KEY_PASSAGE_CHARS", "Scorer", "Unit", "best_units", "closest", "is_heading",
-           "key_passage", "quote_text", "units"]
+           "key_passage", "quote_text", "refers_back", "units"]
 
 _ROW = re.compile(r"\||\t|\S {3,}\S")
 #: Longest key passage or quote, in characters: a longer sentence (a PDF without punctuation) is
@@ -47,6 +47,13 @@ KIND_PENALTY = -0.3
 #: words (« Ces travaux… », « Le montant de cette subvention… », « Il compte 57 lits »).
 _ANAPHORA = re.compile(r"^\W*(?:\w+\W+){0,4}?(?:ce|cet|cette|ces|celui-ci|celle-ci|"
                        r"ceux-ci|celles-ci|il|elle|ils|elles|lequel|laquelle)\b", re.IGNORECASE)
+
+
+def refers_back(text: str) -> bool:
+    """Does the sentence open on a demonstrative or a pronoun (``_ANAPHORA``), carrying on the
+    subject of the sentence before it?"""
+    return bool(_ANAPHORA.match(text))
+
 
 _INLINE_ITEM = re.compile(r"(?:^|\s)[-–•]\s+")
 
@@ -181,7 +188,7 @@ class Scorer:
             unit.subject = sum(w for t, w in self.weight.items() if t in unit.terms) / total
             unit.own = sum(w for t, w in self.weight.items() if t in mine) / total
             if previous is not None and previous.hit == unit.hit:
-                if _ANAPHORA.match(unit.text):
+                if refers_back(unit.text):
                     # « Le montant prévisionnel de ces travaux est de 1,3 M€ » goes on with the
                     # subject of the sentence before (« réhabiliter les locaux de l'école Curie »).
                     unit.subject = max(unit.subject, previous.subject)

@@ -113,7 +113,7 @@ def focus(hit: Hit, question: str, max_tokens: int,
     cost = [max(1, round((b - a) * per_char)) for a, b in spans]
     terms = set(analyze(question))
     gain = [len(terms & set(analyze(hit.text[a:b]))) for a, b in spans]
-    inside = _anchored(spans, cost, anchor, max_tokens)
+    inside = _anchored(spans, cost, anchor, max_tokens, hit.text)
     best, best_score = (0, 0), (-1, 0)
     for i in range(len(spans)):
         used, j = 0, i
@@ -133,15 +133,25 @@ def focus(hit: Hit, question: str, max_tokens: int,
 
 
 def _anchored(spans: list[tuple[int, int]], cost: list[int], anchor: tuple[int, int] | None,
-              max_tokens: int) -> tuple[int, int] | None:
-    """The anchor widened to whole spans, when those spans fit in ``max_tokens``; else None (no
-    constraint: a unit longer than the window is cut by the question's words as before)."""
+              max_tokens: int, hit_text: str = "") -> tuple[int, int] | None:
+    """The anchor widened to whole spans (and to the sentence before when it opens on « ce »,
+    « il »…), when those spans fit in ``max_tokens``; else None (no constraint: a unit longer
+    than the window is cut by the question's words as before)."""
     if anchor is None:
         return None
+    from clos.answer.passages import refers_back
+
     idx = [i for i, (a, b) in enumerate(spans) if a < anchor[1] and b > anchor[0]]
     if not idx or sum(cost[idx[0]:idx[-1] + 1]) > max_tokens:
         return None
-    return spans[idx[0]][0], spans[idx[-1]][1]
+    first = idx[0]
+    # « Ce rendez-vous réunira plus de 6000 avocats » needs the sentence it refers back to
+    # (« … la Convention Nationale des Avocats … »): without it the check finds the figure in a
+    # sentence about nothing the question asks (domain set, a14).
+    if first > 0 and refers_back(hit_text[spans[first][0]:spans[first][1]]) \
+            and sum(cost[first - 1:idx[-1] + 1]) <= max_tokens:
+        first -= 1
+    return spans[first][0], spans[idx[-1]][1]
 
 
 def excerpt_header(n: int, hit: Hit) -> str:
