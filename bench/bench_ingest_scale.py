@@ -141,10 +141,7 @@ def main() -> None:
     load_before = os.getloadavg()
     pages, raw_s = raw_pymupdf(pdfs)
     with tempfile.TemporaryDirectory() as tmp:
-        sample = Path(tmp) / "pdfs"
-        sample.mkdir()
-        for pdf in pdfs:
-            (sample / pdf.name).symlink_to(pdf)
+        sample = sample_folder(Path(tmp), pdfs)
         settings = Settings.load(flags={"data_dir": str(Path(tmp) / "data")},
                                  env={**os.environ, "CLOS_EMBEDDER": "multilingual-e5-small"})
         with Clos(settings) as clos:
@@ -191,15 +188,21 @@ def main() -> None:
     write(args.name or "ingest_scale" + ("_quick" if args.quick else ""), results)
 
 
+def sample_folder(tmp: Path, pdfs: list[Path]) -> Path:
+    """A folder under ``tmp`` holding a link to each of ``pdfs`` (the sample to ingest)."""
+    sample = tmp / "pdfs"
+    sample.mkdir()
+    for pdf in pdfs:
+        (sample / pdf.name).symlink_to(pdf)
+    return sample
+
+
 def searchable_only(pdfs: list[Path], args) -> None:
     """The first phase alone, the embedder off: pages/s until searchable against raw PyMuPDF."""
     load_before = os.getloadavg()
     pages, raw_s = raw_pymupdf(pdfs)
     with tempfile.TemporaryDirectory() as tmp:
-        sample = Path(tmp) / "pdfs"
-        sample.mkdir()
-        for pdf in pdfs:
-            (sample / pdf.name).symlink_to(pdf)
+        sample = sample_folder(Path(tmp), pdfs)
         settings = Settings.load(flags={"data_dir": str(Path(tmp) / "data")},
                                  env={**os.environ, "CLOS_EMBEDDER": "off"})
         with Clos(settings) as clos:
