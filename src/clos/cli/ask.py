@@ -47,7 +47,10 @@ def register(app: typer.Typer) -> None:
             return
         if streamed:
             console.print()
-            if answer.refused:
+            decision = (answer.trace.decision or {}) if answer.trace is not None else {}
+            if answer.refused and decision.get("rule") != "model_refused":
+                # The draft was the model's answer, and the check withdrew it (when the model
+                # itself said the documents are silent, the draft already said so).
                 console.print(t("ask.refused_after"), style="yellow")
         show(answer)
 
