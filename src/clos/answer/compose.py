@@ -13,7 +13,6 @@ so nothing can be invented and it costs retrieval only.
 from __future__ import annotations
 
 import re
-
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -22,7 +21,8 @@ from typing import Callable
 from clos.answer import decide as D
 from clos.answer.facts import answer_kinds, asking_words, expected_kinds
 from clos.answer.injection import REMOVED, held_back, neutralise
-from clos.answer.passages import Scorer, closest, is_heading, key_passage, terms_of
+from clos.answer.passages import (Scorer, closest, first_units, is_heading, key_passage,
+                                  terms_of)
 from clos.answer.prompts import FENCE_CLOSE, FENCE_OPEN, REFUSAL, build_prompt, select_excerpts
 from clos.answer.verify import Verification, answer_window, verify
 from clos.retrieve.analyzer import analyze
@@ -98,10 +98,15 @@ def compose(question: str, hits: list[Hit], ctx: Context, *, mode: str,
                    model=model_name, usage=Usage(), timings=Timings())
     if mode == "extractif":
         return _extractive(question, top, ctx, signals, thresholds, expected, empty, finish)
-    excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k, question=question)
     # The extractive view of the first hits, uncut (as in extractive mode): recorded, and the
     # answer when the model's fails. Over the cut excerpts it lost the row the cutting left out.
-    key, unit = key_passage(question, top)
+    # The same ranking anchors the cutting of each excerpt (one Scorer for both).
+    scorer = Scorer(question, top)
+    ranked = scorer.rank()
+    unit = ranked[0] if ranked else None
+    key = scorer.citation(unit) if unit is not None else None
+    excerpts = select_excerpts(hits, budget=s.context_token_budget, k=s.top_k, question=question,
+                               anchors=first_units(ranked))
     if unit is not None:
         _key_signals(signals, question, unit, stored.get(top[unit.hit].chunk_id, top[unit.hit]),
                      expected, ctx)

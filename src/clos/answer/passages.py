@@ -25,8 +25,8 @@ from clos.retrieve.analyzer import analyze
 from clos.sentences import sentence_spans
 from clos.types import Citation, Hit
 
-__all__ = ["KEY_PASSAGE_CHARS", "Scorer", "Unit", "best_units", "closest", "is_heading",
-           "key_passage", "quote_text", "refers_back", "units"]
+__all__ = ["KEY_PASSAGE_CHARS", "Scorer", "Unit", "best_units", "closest", "first_units",
+           "is_heading", "key_passage", "quote_text", "refers_back", "units"]
 
 _ROW = re.compile(r"\||\t|\S {3,}\S")
 #: Longest key passage or quote, in characters: a longer sentence (a PDF without punctuation) is
@@ -257,8 +257,13 @@ def key_passage(question: str, hits: list[Hit], *, embed=None) -> tuple[Citation
 def best_units(question: str, hits: list[Hit]) -> dict[int, tuple[int, int]]:
     """Hit index → (start, end) of that hit's best unit for ``question`` (``Scorer.rank``, the
     question's terms weighted over all ``hits``); hits without a unit are absent."""
+    return first_units(Scorer(question, hits).rank())
+
+
+def first_units(ranked: list[Unit]) -> dict[int, tuple[int, int]]:
+    """Hit index → (start, end) of the first unit of each hit in ``ranked`` (best first)."""
     out: dict[int, tuple[int, int]] = {}
-    for unit in Scorer(question, hits).rank():
+    for unit in ranked:
         out.setdefault(unit.hit, (unit.start, unit.end))
     return out
 

@@ -64,17 +64,21 @@ def shares(hits: list[Hit], budget: int) -> list[int]:
     return out
 
 
-def select_excerpts(hits: list[Hit], *, budget: int, k: int, question: str | None = None) -> list[Hit]:
+def select_excerpts(hits: list[Hit], *, budget: int, k: int, question: str | None = None,
+                    anchors: dict[int, tuple[int, int]] | None = None) -> list[Hit]:
     """Best hits first, as many as fit in ``budget`` tokens (always at least one).
 
     With ``question``, each hit is first cut down to the run of its sentences that holds most
     of the question's words, within its share of the budget (see ``shares``): prompt evaluation
-    dominates the time to the first word on a CPU, so more sources fit in the same time."""
+    dominates the time to the first word on a CPU, so more sources fit in the same time.
+    ``anchors`` (hit index → offsets of its best unit, ``passages.first_units``): computed here
+    with ``passages.best_units`` when not given."""
     if question is not None and hits:
         from clos.answer.passages import best_units
 
         hits = hits[:k]
-        anchors = best_units(question, hits)
+        if anchors is None:  # each hit's best unit (compose passes the ranking it already made)
+            anchors = best_units(question, hits)
         hits = [focus(h, question, share, anchors.get(i))
                 for i, (h, share) in enumerate(zip(hits, shares(hits, budget)))]
     chosen, used = [], 0
@@ -133,7 +137,7 @@ def focus(hit: Hit, question: str, max_tokens: int,
 
 
 def _anchored(spans: list[tuple[int, int]], cost: list[int], anchor: tuple[int, int] | None,
-              max_tokens: int, hit_text: str = "") -> tuple[int, int] | None:
+              max_tokens: int, hit_text: str) -> tuple[int, int] | None:
     """The anchor widened to whole spans (and to the sentence before when it opens on « ce »,
     « il »…), when those spans fit in ``max_tokens``; else None (no constraint: a unit longer
     than the window is cut by the question's words as before)."""

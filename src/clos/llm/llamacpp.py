@@ -187,11 +187,10 @@ class LlamaCppLLM:
         batch split and, through float rounding, the small model's words (a web test's answer
         changed with the tests run before it); the replay cache relies on it too."""
         text = self.prefix(prompt)
+        llm = self.llm
         if text is None:
-            llm = self.llm
             llm.n_tokens = 0  # no fixed prefix: every prompt from the start
             return
-        llm = self.llm
         tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
         n = len(tokens)
         if llm.n_tokens >= n and list(llm.input_ids[:n]) == tokens:
